@@ -1,0 +1,105 @@
+/**
+ * AWS clients, built in one place from the configuration: region, profile, custom endpoint
+ * (path-style for S3 so MinIO, LocalStack or a loopback mock work), adaptive retries, and a
+ * user agent naming lake. Each SDK package is imported on first use.
+ */
+import type { AthenaClient } from '@aws-sdk/client-athena';
+import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import type { FirehoseClient } from '@aws-sdk/client-firehose';
+import type { GlueClient } from '@aws-sdk/client-glue';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { Logger } from '../log.js';
+
+export interface AwsSettings {
+  region: string;
+  profile?: string;
+  endpointUrl?: string;
+  version: string;
+  log: Logger;
+}
+
+export interface CommonClientConfig {
+  region: string;
+  profile?: string;
+  endpoint?: string;
+  retryMode: 'adaptive';
+  maxAttempts: number;
+  customUserAgent: [string, string][];
+  logger?: { trace(): void; debug(...args: unknown[]): void; info(...args: unknown[]): void; warn(...args: unknown[]): void; error(...args: unknown[]): void };
+}
+
+const SECRET_KEYS = /^(secretAccessKey|sessionToken|accessKeyId|SecretAccessKey|SessionToken|AccessKeyId|authorization|Authorization|x-amz-security-token|credentials|Credentials)$/;
+
+/** JSON of an SDK log entry with every credential-looking field replaced. */
+export function redact(value: unknown): string {
+  return JSON.stringify(value, (key, v: unknown) => (SECRET_KEYS.test(key) ? '[redacted]' : typeof v === 'bigint' ? v.toString() : v));
+}
+
+export function commonClientConfig(settings: AwsSettings): CommonClientConfig {
+  const log = settings.log;
+  const config: CommonClientConfig = {
+    region: settings.region,
+    retryMode: 'adaptive',
+    maxAttempts: 6,
+    customUserAgent: [['lake', settings.version]],
+    logger: {
+      trace: () => {},
+      debug: () => {},
+      // The SDK logs each call's input and output at info level: shown with --debug, redacted.
+      info: (...args: unknown[]) => log.debug(`aws: ${args.map(redact).join(' ')}`),
+      warn: (...args: unknown[]) => log.debug(`aws warning: ${args.map(redact).join(' ')}`),
+      error: (...args: unknown[]) => log.debug(`aws error: ${args.map(redact).join(' ')}`),
+    },
+  };
+  if (settings.profile) config.profile = settings.profile;
+  if (settings.endpointUrl) config.endpoint = settings.endpointUrl;
+  return config;
+}
+
+/** Lazily built clients, one of each, sharing settings. */
+export class AwsClients {
+  private readonly cache = new Map<string, Promise<unknown>>();
+
+  constructor(readonly settings: AwsSettings) {}
+
+  private once<T>(name: string, build: () => Promise<T>): Promise<T> {
+    let client = this.cache.get(name) as Promise<T> | undefined;
+    if (!client) {
+      client = build();
+      this.cache.set(name, client);
+    }
+    return client;
+  }
+
+  s3(): Promise<S3Client> {
+    return this.once('s3', async () => {
+      const { S3Client } = await import('@aws-sdk/client-s3');
+      // Custom endpoints rarely serve virtual-hosted buckets: address them by path.
+      return new S3Client({ ...commonClientConfig(this.settings), forcePathStyle: this.settings.endpointUrl !== undefined });
+    });
+  }
+
+  glue(): Promise<GlueClient> {
+    return this.once('glue', async () => new (await import('@aws-sdk/client-glue')).GlueClient(commonClientConfig(this.settings)));
+  }
+
+  firehose(): Promise<FirehoseClient> {
+    return this.once('firehose', async () => new (await import('@aws-sdk/client-firehose')).FirehoseClient(commonClientConfig(this.settings)));
+  }
+
+  athena(): Promise<AthenaClient> {
+    return this.once('athena', async () => new (await import('@aws-sdk/client-athena')).AthenaClient(commonClientConfig(this.settings)));
+  }
+
+  cloudFormation(): Promise<CloudFormationClient> {
+    return this.once('cloudformation', async () => new (await import('@aws-sdk/client-cloudformation')).CloudFormationClient(commonClientConfig(this.settings)));
+  }
+
+  async destroy(): Promise<void> {
+    for (const client of this.cache.values()) {
+      const c = (await client.catch(() => undefined)) as { destroy?: () => void } | undefined;
+      c?.destroy?.();
+    }
+    this.cache.clear();
+  }
+}
