@@ -30,6 +30,11 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-restricted-imports': ['error', heavyImportRule] },
   },
   {
+    // Tests look for ANSI escapes on purpose.
+    files: ['test/**'],
+    rules: { 'no-control-regex': 'off' },
+  },
+  {
     files: ['bench/**', 'scripts/**'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
   },

@@ -1,0 +1,58 @@
+// Runs the benchmarks: `npm run bench` runs all, `npm run bench -- NAME...` the named ones.
+// Each benchmark is bench/NAME.mjs or bench/NAME.ts (bundled on the fly with esbuild, its
+// packages left external), run in its own Node process so one's memory does not colour the
+// next; each prints one JSON line per figure: {"name","value","unit","baseline"?,"ratio"?,"target"?}.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const benchDir = fileURLToPath(new URL('.', import.meta.url));
+const root = join(benchDir, '..');
+const available = readdirSync(benchDir)
+  .filter((f) => /\.(mjs|ts)$/.test(f) && f !== 'run.mjs' && !f.startsWith('_'))
+  .map((f) => f.replace(/\.(mjs|ts)$/, ''))
+  .sort((a, b) => (a === 'startup' ? -1 : b === 'startup' ? 1 : a.localeCompare(b)));
+
+const args = process.argv.slice(2);
+const names = args.filter((a) => !a.startsWith('-'));
+const passThrough = args.filter((a) => a.startsWith('-'));
+const unknown = names.filter((n) => !available.includes(n));
+if (unknown.length > 0) {
+  process.stderr.write(`bench: unknown benchmark ${unknown.join(', ')}; available: ${available.join(', ')}\n`);
+  process.exitCode = 2;
+} else {
+  const temp = mkdtempSync(join(tmpdir(), 'lake-bench-'));
+  let failed = 0;
+  for (const name of names.length > 0 ? names : available) {
+    let file = join(benchDir, `${name}.mjs`);
+    if (!existsSync(file)) {
+      file = join(temp, `${name}.mjs`);
+      await build({
+        entryPoints: [join(benchDir, `${name}.ts`)],
+        outfile: file,
+        bundle: true,
+        format: 'esm',
+        platform: 'node',
+        target: 'node20',
+        packages: 'external',
+        jsx: 'automatic',
+        absWorkingDir: root,
+        nodePaths: [join(root, 'node_modules')],
+        define: { __LAKE_VERSION__: '"bench"' },
+        banner: { js: `import { createRequire as __cr } from 'node:module'; const require = __cr(${JSON.stringify(join(root, 'package.json'))});` },
+        logLevel: 'warning',
+      });
+    }
+    process.stderr.write(`bench: ${name}\n`);
+    const run = spawnSync(process.execPath, ['--expose-gc', file, ...passThrough], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, NODE_PATH: join(root, 'node_modules') } });
+    if (run.status !== 0) {
+      failed++;
+      process.stderr.write(`bench: ${name} failed (exit ${run.status ?? run.signal})\n`);
+    }
+  }
+  rmSync(temp, { recursive: true, force: true });
+  if (failed > 0) process.exitCode = 1;
+}
