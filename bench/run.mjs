@@ -3,8 +3,7 @@
 // packages left external), run in its own Node process so one's memory does not colour the
 // next; each prints one JSON line per figure: {"name","value","unit","baseline"?,"ratio"?,"target"?}.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -24,7 +23,10 @@ if (unknown.length > 0) {
   process.stderr.write(`bench: unknown benchmark ${unknown.join(', ')}; available: ${available.join(', ')}\n`);
   process.exitCode = 2;
 } else {
-  const temp = mkdtempSync(join(tmpdir(), 'lake-bench-'));
+  // Inside the project, so the bundle's bare imports resolve from node_modules.
+  const cache = join(root, 'node_modules', '.cache');
+  mkdirSync(cache, { recursive: true });
+  const temp = mkdtempSync(join(cache, 'lake-bench-'));
   let failed = 0;
   for (const name of names.length > 0 ? names : available) {
     let file = join(benchDir, `${name}.mjs`);
@@ -40,14 +42,12 @@ if (unknown.length > 0) {
         packages: 'external',
         jsx: 'automatic',
         absWorkingDir: root,
-        nodePaths: [join(root, 'node_modules')],
         define: { __LAKE_VERSION__: '"bench"' },
-        banner: { js: `import { createRequire as __cr } from 'node:module'; const require = __cr(${JSON.stringify(join(root, 'package.json'))});` },
         logLevel: 'warning',
       });
     }
     process.stderr.write(`bench: ${name}\n`);
-    const run = spawnSync(process.execPath, ['--expose-gc', file, ...passThrough], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, NODE_PATH: join(root, 'node_modules') } });
+    const run = spawnSync(process.execPath, ['--expose-gc', file, ...passThrough], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
     if (run.status !== 0) {
       failed++;
       process.stderr.write(`bench: ${name} failed (exit ${run.status ?? run.signal})\n`);

@@ -60,7 +60,15 @@ export function commonClientConfig(settings: AwsSettings): CommonClientConfig {
 export class AwsClients {
   private readonly cache = new Map<string, Promise<unknown>>();
 
-  constructor(readonly settings: AwsSettings) {}
+  constructor(readonly settings: AwsSettings) {
+    // The SDK warns on Node < 22 about releases after January 2027; lake pins its SDK
+    // versions in package-lock.json, so the warning says nothing actionable to a lake user.
+    // It would land on stderr of every AWS command: keep it for --debug.
+    if (process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED === undefined && Number(process.versions.node.split('.')[0]) < 22) {
+      process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+      settings.log.debug(`Node ${process.version}: AWS SDK releases after January 2027 need Node 22 or newer`);
+    }
+  }
 
   private once<T>(name: string, build: () => Promise<T>): Promise<T> {
     let client = this.cache.get(name) as Promise<T> | undefined;
