@@ -6,10 +6,11 @@
 import { Command, Option } from 'commander';
 import { type CommandApp, type Registrar, examples } from './commands/command.js';
 import { registerConfig } from './commands/config.js';
+import { registerDemo } from './commands/demo.js';
 import { registerPartitions } from './commands/partitions/index.js';
 import { OUTPUT_FORMATS } from './lib/output/render.js';
 
-const REGISTRARS: Registrar[] = [registerConfig, registerPartitions];
+const REGISTRARS: Registrar[] = [registerDemo, registerConfig, registerPartitions];
 
 export function createProgram(app: CommandApp, version: string): Command {
   const program = new Command('lake')
