@@ -15,24 +15,23 @@
  * Glue's limits and per-item errors apply: 100 partitions a BatchCreatePartition, 25 a
  * BatchDeletePartition, 100 a BatchUpdatePartition, 1,000 a GetPartitions page. Names are
  * lowercased, as Glue does.
+ *
+ * Glue's JSON shapes live in file-catalog-shapes.ts, the lock in file-lock.ts and the
+ * GetPartitions expression language in ../glue-expression.ts.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
-import { hostname } from 'node:os';
-import { link, mkdir, open, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ServiceError } from '../errors.js';
-import type {
-  BatchPartitionResult,
-  Catalog,
-  Column,
-  DatabaseDef,
-  GetPartitionsOptions,
-  PartitionDef,
-  PartitionError,
-  PartitionPage,
-  TableDef,
-} from '../ports.js';
+import { compilePartitionExpression } from '../glue-expression.js';
+import type { BatchPartitionResult, Catalog, DatabaseDef, GetPartitionsOptions, PartitionDef, PartitionError, PartitionPage, TableDef } from '../ports.js';
+import {
+  compareValues, firstAfter, fromGlueColumns, fromGlueDatabase, fromGluePartition, fromGlueTable, parsePartitionsFile, partitionId, partitionsFileText,
+  segmentOf, toGlueDatabase, toGluePartition, toGlueTable, type GlueDatabase, type GluePartition, type GlueTable,
+} from './file-catalog-shapes.js';
+import { FileLock } from './file-lock.js';
+
+export { compilePartitionExpression, FileLock };
 
 const MAX_CREATE_PARTITIONS = 100;
 const MAX_DELETE_PARTITIONS = 25;
@@ -55,128 +54,6 @@ function glueError(code: string, message: string, hint?: string): ServiceError {
 
 function errno(err: unknown): string | undefined {
   return (err as NodeJS.ErrnoException | undefined)?.code;
-}
-
-// ---------------------------------------------------------------- Glue's shapes on disk
-
-interface GlueColumn {
-  Name: string;
-  Type: string;
-  Comment?: string;
-}
-
-interface GlueDatabase {
-  Name: string;
-  Description?: string;
-  LocationUri?: string;
-  Parameters?: Record<string, string>;
-  CreateTime: string;
-}
-
-interface GlueTable {
-  Name: string;
-  DatabaseName: string;
-  TableType?: string;
-  Parameters: Record<string, string>;
-  CreateTime: string;
-  UpdateTime: string;
-  PartitionKeys: GlueColumn[];
-  StorageDescriptor: {
-    Columns: GlueColumn[];
-    Location: string;
-    InputFormat?: string;
-    OutputFormat?: string;
-    SerdeInfo?: { SerializationLibrary?: string; Parameters?: Record<string, string> };
-  };
-}
-
-interface GluePartition {
-  Values: string[];
-  StorageDescriptor: { Location: string };
-  Parameters?: Record<string, string>;
-  CreationTime: string;
-}
-
-function toGlueColumns(columns: Column[]): GlueColumn[] {
-  return columns.map((c) => (c.comment === undefined ? { Name: c.name, Type: c.type } : { Name: c.name, Type: c.type, Comment: c.comment }));
-}
-
-function fromGlueColumns(columns: GlueColumn[]): Column[] {
-  return columns.map((c) => (c.Comment === undefined ? { name: c.Name, type: c.Type } : { name: c.Name, type: c.Type, comment: c.Comment }));
-}
-
-function toGlueTable(def: TableDef, database: string, name: string, createTime: string, updateTime: string): GlueTable {
-  const table: GlueTable = {
-    Name: name,
-    DatabaseName: database,
-    Parameters: { ...def.parameters },
-    CreateTime: createTime,
-    UpdateTime: updateTime,
-    PartitionKeys: toGlueColumns(def.partitionKeys),
-    StorageDescriptor: { Columns: toGlueColumns(def.columns), Location: def.location },
-  };
-  if (def.tableType !== undefined) table.TableType = def.tableType;
-  if (def.inputFormat !== undefined) table.StorageDescriptor.InputFormat = def.inputFormat;
-  if (def.outputFormat !== undefined) table.StorageDescriptor.OutputFormat = def.outputFormat;
-  if (def.serializationLibrary !== undefined || def.serdeParameters !== undefined) {
-    table.StorageDescriptor.SerdeInfo = {};
-    if (def.serializationLibrary !== undefined) table.StorageDescriptor.SerdeInfo.SerializationLibrary = def.serializationLibrary;
-    if (def.serdeParameters !== undefined) table.StorageDescriptor.SerdeInfo.Parameters = { ...def.serdeParameters };
-  }
-  return table;
-}
-
-function fromGlueTable(table: GlueTable): TableDef {
-  const sd = table.StorageDescriptor;
-  const def: TableDef = {
-    database: table.DatabaseName,
-    name: table.Name,
-    location: sd.Location,
-    columns: fromGlueColumns(sd.Columns),
-    partitionKeys: fromGlueColumns(table.PartitionKeys),
-    parameters: { ...table.Parameters },
-    createdAt: new Date(table.CreateTime),
-    updatedAt: new Date(table.UpdateTime),
-  };
-  if (table.TableType !== undefined) def.tableType = table.TableType;
-  if (sd.InputFormat !== undefined) def.inputFormat = sd.InputFormat;
-  if (sd.OutputFormat !== undefined) def.outputFormat = sd.OutputFormat;
-  if (sd.SerdeInfo?.SerializationLibrary !== undefined) def.serializationLibrary = sd.SerdeInfo.SerializationLibrary;
-  if (sd.SerdeInfo?.Parameters !== undefined) def.serdeParameters = { ...sd.SerdeInfo.Parameters };
-  return def;
-}
-
-function fromGluePartition(p: GluePartition): PartitionDef {
-  const def: PartitionDef = { values: [...p.Values], location: p.StorageDescriptor.Location, createdAt: new Date(p.CreationTime) };
-  if (p.Parameters !== undefined) def.parameters = { ...p.Parameters };
-  return def;
-}
-
-/** Each partition's JSON line, made once: records are never mutated, only replaced. */
-const serialized = new WeakMap<GluePartition, string>();
-
-function partitionId(values: string[]): string {
-  return JSON.stringify(values);
-}
-
-function compareValues(a: string[], b: string[]): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const x = a[i] as string;
-    const y = b[i] as string;
-    if (x !== y) return x < y ? -1 : 1;
-  }
-  return a.length - b.length;
-}
-
-/** FNV-1a: a stable spread of partitions over GetPartitions segments. */
-function segmentOf(id: string, total: number): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < id.length; i++) {
-    hash ^= id.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return (hash >>> 0) % total;
 }
 
 // ---------------------------------------------------------------- atomic files
@@ -206,449 +83,6 @@ async function writeAtomic(path: string, text: string): Promise<void> {
     await unlink(temp).catch(() => undefined);
     throw err;
   }
-}
-
-// ---------------------------------------------------------------- the lock
-
-interface LockOwner {
-  pid: number;
-  host: string;
-  token: string;
-  at: number;
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return errno(err) === 'EPERM';
-  }
-}
-
-/** Serializes this process's writers, so they queue in memory instead of polling the lock file. */
-const inProcessQueues = new Map<string, Promise<unknown>>();
-
-/**
- * A lock file created atomically (a hard link of a file holding the owner, which fails if
- * the lock exists), so its content is always complete. A lock whose owner process is gone
- * (same host) or that is older than `staleMs` is broken; breaking takes a second, short
- * lock so two waiters cannot both break it and remove a fresh lock by mistake.
- */
-export class FileLock {
-  private readonly host = hostname();
-
-  constructor(
-    readonly path: string,
-    private readonly options: { timeoutMs: number; staleMs: number },
-  ) {}
-
-  async run<T>(fn: () => Promise<T>): Promise<T> {
-    const previous = inProcessQueues.get(this.path) ?? Promise.resolve();
-    const current = previous.then(async () => {
-      const release = await this.acquire();
-      try {
-        return await fn();
-      } finally {
-        await release();
-      }
-    });
-    const tail = current.catch(() => undefined);
-    inProcessQueues.set(this.path, tail);
-    try {
-      return await current;
-    } finally {
-      if (inProcessQueues.get(this.path) === tail) inProcessQueues.delete(this.path);
-    }
-  }
-
-  private async acquire(): Promise<() => Promise<void>> {
-    const token = randomUUID();
-    const temp = `${this.path}-${token}`;
-    const deadline = Date.now() + this.options.timeoutMs;
-    let delay = 1;
-    try {
-      for (;;) {
-        const owner: LockOwner = { pid: process.pid, host: this.host, token, at: Date.now() };
-        await writeFile(temp, JSON.stringify(owner));
-        try {
-          await link(temp, this.path);
-          return () => this.release(token);
-        } catch (err) {
-          if (errno(err) !== 'EEXIST') throw err;
-        }
-        if (await this.breakIfStale()) continue;
-        if (Date.now() >= deadline) {
-          throw glueError(
-            'ConcurrentModificationException',
-            `the local catalog is locked by another process (${this.path}) and stayed locked for ${this.options.timeoutMs} ms`,
-            `if no other lake process is running, delete ${this.path}`,
-          );
-        }
-        await sleep(delay * (0.5 + Math.random()));
-        delay = Math.min(delay * 2, 50);
-      }
-    } finally {
-      await unlink(temp).catch(() => undefined);
-    }
-  }
-
-  private async release(token: string): Promise<void> {
-    const owner = await this.readOwner();
-    if (owner?.parsed?.token === token) await unlink(this.path).catch(() => undefined);
-  }
-
-  private async readOwner(): Promise<{ text: string; parsed?: LockOwner; mtimeMs: number } | undefined> {
-    try {
-      const [text, st] = await Promise.all([readFile(this.path, 'utf8'), stat(this.path)]);
-      let parsed: LockOwner | undefined;
-      try {
-        parsed = JSON.parse(text) as LockOwner;
-      } catch {
-        parsed = undefined;
-      }
-      return { text, parsed, mtimeMs: st.mtimeMs };
-    } catch (err) {
-      if (errno(err) === 'ENOENT') return undefined;
-      throw err;
-    }
-  }
-
-  private isStale(owner: { parsed?: LockOwner; mtimeMs: number }): boolean {
-    const { parsed } = owner;
-    // Only a positive pid may reach process.kill: 0 and -1 address whole process groups.
-    if (!parsed || !Number.isInteger(parsed.pid) || parsed.pid <= 0 || typeof parsed.at !== 'number') return Date.now() - owner.mtimeMs > this.options.staleMs;
-    if (parsed.host === this.host && !pidAlive(parsed.pid)) return true;
-    return Date.now() - parsed.at > this.options.staleMs;
-  }
-
-  /** True when the lock was gone or has been broken: try again at once. */
-  private async breakIfStale(): Promise<boolean> {
-    const owner = await this.readOwner();
-    if (!owner) return true;
-    if (!this.isStale(owner)) return false;
-    const breaker = `${this.path}.break`;
-    try {
-      await writeFile(breaker, String(process.pid), { flag: 'wx' });
-    } catch (err) {
-      if (errno(err) !== 'EEXIST') throw err;
-      // A breaker that died mid-way would block everyone: it only ever lives a few milliseconds.
-      const st = await stat(breaker).catch(() => undefined);
-      if (st && Date.now() - st.mtimeMs > 10_000) await unlink(breaker).catch(() => undefined);
-      return false;
-    }
-    try {
-      const again = await this.readOwner();
-      if (again?.text === owner.text) await unlink(this.path).catch(() => undefined);
-    } finally {
-      await unlink(breaker).catch(() => undefined);
-    }
-    return true;
-  }
-}
-
-// ---------------------------------------------------------------- partition expressions
-
-type Literal = { text: string; numeric: boolean };
-type Comparison = '=' | '<>' | '<' | '<=' | '>' | '>=';
-type ExprNode =
-  | { kind: 'and' | 'or'; left: ExprNode; right: ExprNode }
-  | { kind: 'not'; node: ExprNode }
-  | { kind: 'cmp'; key: string; op: Comparison; value: Literal }
-  | { kind: 'between'; key: string; low: Literal; high: Literal }
-  | { kind: 'in'; key: string; values: Literal[] }
-  | { kind: 'like'; key: string; pattern: string };
-
-type Token = { type: 'word' | 'ident' | 'string' | 'number' | 'op' | 'punct'; text: string; at: number };
-
-function expressionError(expression: string, why: string): ServiceError {
-  return glueError('InvalidInputException', `invalid partition expression ${JSON.stringify(expression)}: ${why}`);
-}
-
-function tokenize(expression: string): Token[] {
-  const tokens: Token[] = [];
-  let i = 0;
-  while (i < expression.length) {
-    const c = expression[i] as string;
-    if (/\s/.test(c)) {
-      i++;
-    } else if (c === "'") {
-      let text = '';
-      let j = i + 1;
-      for (;;) {
-        if (j >= expression.length) throw expressionError(expression, `unterminated string at ${i}`);
-        if (expression[j] === "'") {
-          if (expression[j + 1] === "'") {
-            text += "'";
-            j += 2;
-            continue;
-          }
-          break;
-        }
-        text += expression[j];
-        j++;
-      }
-      tokens.push({ type: 'string', text, at: i });
-      i = j + 1;
-    } else if (c === '`' || c === '"') {
-      const end = expression.indexOf(c, i + 1);
-      if (end < 0) throw expressionError(expression, `unterminated quoted name at ${i}`);
-      tokens.push({ type: 'ident', text: expression.slice(i + 1, end), at: i });
-      i = end + 1;
-    } else if (/[0-9-]/.test(c)) {
-      const m = /^-?[0-9]+(\.[0-9]+)?/.exec(expression.slice(i));
-      if (!m) throw expressionError(expression, `unexpected "${c}" at ${i}`);
-      tokens.push({ type: 'number', text: m[0], at: i });
-      i += m[0].length;
-    } else if (/[A-Za-z_]/.test(c)) {
-      const m = /^[A-Za-z_][A-Za-z0-9_]*/.exec(expression.slice(i)) as RegExpExecArray;
-      tokens.push({ type: 'word', text: m[0], at: i });
-      i += m[0].length;
-    } else if (c === '(' || c === ')' || c === ',') {
-      tokens.push({ type: 'punct', text: c, at: i });
-      i++;
-    } else {
-      const m = /^(<>|!=|<=|>=|=|<|>)/.exec(expression.slice(i));
-      if (!m) throw expressionError(expression, `unexpected "${c}" at ${i}`);
-      tokens.push({ type: 'op', text: m[0] === '!=' ? '<>' : m[0], at: i });
-      i += m[0].length;
-    }
-  }
-  return tokens;
-}
-
-const KEYWORDS = new Set(['AND', 'OR', 'NOT', 'IN', 'BETWEEN', 'LIKE']);
-
-class ExpressionParser {
-  private pos = 0;
-  private readonly tokens: Token[];
-
-  constructor(private readonly expression: string) {
-    this.tokens = tokenize(expression);
-  }
-
-  parse(): ExprNode {
-    const node = this.or();
-    const extra = this.tokens[this.pos];
-    if (extra) throw this.fail(`unexpected "${extra.text}" at ${extra.at}`);
-    return node;
-  }
-
-  private fail(why: string): ServiceError {
-    return expressionError(this.expression, why);
-  }
-
-  private isWord(word: string): boolean {
-    const t = this.tokens[this.pos];
-    return t?.type === 'word' && t.text.toUpperCase() === word;
-  }
-
-  private isPunct(p: string): boolean {
-    const t = this.tokens[this.pos];
-    return t?.type === 'punct' && t.text === p;
-  }
-
-  private expectWord(word: string): void {
-    if (!this.isWord(word)) throw this.fail(`expected ${word}${this.where()}`);
-    this.pos++;
-  }
-
-  private expectPunct(p: string): void {
-    if (!this.isPunct(p)) throw this.fail(`expected "${p}"${this.where()}`);
-    this.pos++;
-  }
-
-  private where(): string {
-    const t = this.tokens[this.pos];
-    return t ? ` at ${t.at}, found "${t.text}"` : ' at the end';
-  }
-
-  private or(): ExprNode {
-    let left = this.and();
-    while (this.isWord('OR')) {
-      this.pos++;
-      left = { kind: 'or', left, right: this.and() };
-    }
-    return left;
-  }
-
-  private and(): ExprNode {
-    let left = this.not();
-    while (this.isWord('AND')) {
-      this.pos++;
-      left = { kind: 'and', left, right: this.not() };
-    }
-    return left;
-  }
-
-  private not(): ExprNode {
-    if (this.isWord('NOT')) {
-      this.pos++;
-      return { kind: 'not', node: this.not() };
-    }
-    if (this.isPunct('(')) {
-      this.pos++;
-      const node = this.or();
-      this.expectPunct(')');
-      return node;
-    }
-    return this.predicate();
-  }
-
-  private predicate(): ExprNode {
-    const t = this.tokens[this.pos];
-    if (!t || !(t.type === 'ident' || (t.type === 'word' && !KEYWORDS.has(t.text.toUpperCase())))) {
-      throw this.fail(`expected a partition key${this.where()}`);
-    }
-    this.pos++;
-    const key = t.text.toLowerCase();
-    const negated = this.isWord('NOT');
-    if (negated) this.pos++;
-    let node: ExprNode;
-    if (this.isWord('BETWEEN')) {
-      this.pos++;
-      const low = this.literal();
-      this.expectWord('AND');
-      node = { kind: 'between', key, low, high: this.literal() };
-    } else if (this.isWord('IN')) {
-      this.pos++;
-      this.expectPunct('(');
-      const values = [this.literal()];
-      while (this.isPunct(',')) {
-        this.pos++;
-        values.push(this.literal());
-      }
-      this.expectPunct(')');
-      node = { kind: 'in', key, values };
-    } else if (this.isWord('LIKE')) {
-      this.pos++;
-      node = { kind: 'like', key, pattern: this.literal().text };
-    } else {
-      if (negated) throw this.fail(`expected BETWEEN, IN or LIKE after NOT${this.where()}`);
-      const op = this.tokens[this.pos];
-      if (op?.type !== 'op') throw this.fail(`expected a comparison${this.where()}`);
-      this.pos++;
-      node = { kind: 'cmp', key, op: op.text as Comparison, value: this.literal() };
-    }
-    return negated ? { kind: 'not', node } : node;
-  }
-
-  private literal(): Literal {
-    const t = this.tokens[this.pos];
-    if (t?.type === 'string' || t?.type === 'number') {
-      this.pos++;
-      return { text: t.text, numeric: t.type === 'number' };
-    }
-    throw this.fail(`expected a value${this.where()}`);
-  }
-}
-
-const INTEGRAL = new Set(['tinyint', 'smallint', 'int', 'integer', 'bigint']);
-const FRACTIONAL = /^(float|double|real|decimal)\b/;
-
-/** Orders a partition value against a literal as Glue does for the key's type. */
-function comparatorFor(type: string): (value: string, literal: string) => number | undefined {
-  const t = type.trim().toLowerCase();
-  if (INTEGRAL.has(t)) {
-    return (value, literal) => {
-      if (!/^-?[0-9]+$/.test(value) || !/^-?[0-9]+$/.test(literal)) return undefined;
-      const a = BigInt(value);
-      const b = BigInt(literal);
-      return a === b ? 0 : a < b ? -1 : 1;
-    };
-  }
-  if (FRACTIONAL.test(t)) {
-    return (value, literal) => {
-      const a = Number(value);
-      const b = Number(literal);
-      if (Number.isNaN(a) || Number.isNaN(b) || value.trim() === '' || literal.trim() === '') return undefined;
-      return a === b ? 0 : a < b ? -1 : 1;
-    };
-  }
-  return (value, literal) => (value === literal ? 0 : value < literal ? -1 : 1);
-}
-
-function likeToRegExp(pattern: string): RegExp {
-  let source = '';
-  for (const c of pattern) {
-    if (c === '%') source += '[\\s\\S]*';
-    else if (c === '_') source += '[\\s\\S]';
-    else source += c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  }
-  return new RegExp(`^${source}$`, 'u');
-}
-
-/**
- * Compiles a GetPartitions `Expression` into a predicate over partition values, for the
- * subset lake uses: comparisons, BETWEEN, IN, LIKE, NOT, AND, OR and parentheses. String
- * keys compare as strings; integer and fractional keys compare as numbers.
- */
-export function compilePartitionExpression(expression: string, partitionKeys: Column[]): (values: string[]) => boolean {
-  const ast = new ExpressionParser(expression).parse();
-  const keys = new Map(partitionKeys.map((k, i) => [k.name.toLowerCase(), { index: i, compare: comparatorFor(k.type) }]));
-  const keyOf = (name: string) => {
-    const key = keys.get(name);
-    if (!key) throw expressionError(expression, `unknown partition key "${name}" (keys: ${partitionKeys.map((k) => k.name).join(', ') || 'none'})`);
-    return key;
-  };
-  const compile = (node: ExprNode): ((values: string[]) => boolean) => {
-    switch (node.kind) {
-      case 'and': {
-        const [l, r] = [compile(node.left), compile(node.right)];
-        return (v) => l(v) && r(v);
-      }
-      case 'or': {
-        const [l, r] = [compile(node.left), compile(node.right)];
-        return (v) => l(v) || r(v);
-      }
-      case 'not': {
-        const inner = compile(node.node);
-        return (v) => !inner(v);
-      }
-      case 'cmp': {
-        const { index, compare } = keyOf(node.key);
-        const { op, value } = node;
-        return (v) => {
-          const c = compare(v[index] ?? '', value.text);
-          if (c === undefined) return false;
-          switch (op) {
-            case '=':
-              return c === 0;
-            case '<>':
-              return c !== 0;
-            case '<':
-              return c < 0;
-            case '<=':
-              return c <= 0;
-            case '>':
-              return c > 0;
-            case '>=':
-              return c >= 0;
-          }
-        };
-      }
-      case 'between': {
-        const { index, compare } = keyOf(node.key);
-        const { low, high } = node;
-        return (v) => {
-          const a = compare(v[index] ?? '', low.text);
-          const b = compare(v[index] ?? '', high.text);
-          return a !== undefined && b !== undefined && a >= 0 && b <= 0;
-        };
-      }
-      case 'in': {
-        const { index, compare } = keyOf(node.key);
-        const values = node.values;
-        return (v) => values.some((l) => compare(v[index] ?? '', l.text) === 0);
-      }
-      case 'like': {
-        const { index } = keyOf(node.key);
-        const re = likeToRegExp(node.pattern);
-        return (v) => re.test(v[index] ?? '');
-      }
-    }
-  };
-  return compile(ast);
 }
 
 // ---------------------------------------------------------------- the catalog
@@ -691,12 +125,7 @@ export class FileCatalog implements Catalog {
 
   async getDatabase(name: string): Promise<DatabaseDef | undefined> {
     const db = await readJson<GlueDatabase>(this.databaseFile(checkName('database', name)));
-    if (!db) return undefined;
-    const def: DatabaseDef = { name: db.Name };
-    if (db.Description !== undefined) def.description = db.Description;
-    if (db.LocationUri !== undefined) def.locationUri = db.LocationUri;
-    if (db.Parameters !== undefined) def.parameters = { ...db.Parameters };
-    return def;
+    return db && fromGlueDatabase(db);
   }
 
   async createDatabase(db: DatabaseDef): Promise<void> {
@@ -704,10 +133,7 @@ export class FileCatalog implements Catalog {
     await this.write(async () => {
       const file = this.databaseFile(name);
       if (await readJson<GlueDatabase>(file)) throw glueError('AlreadyExistsException', `Database already exists: ${name}`);
-      const record: GlueDatabase = { Name: name, CreateTime: this.now().toISOString() };
-      if (db.description !== undefined) record.Description = db.description;
-      if (db.locationUri !== undefined) record.LocationUri = db.locationUri;
-      if (db.parameters !== undefined) record.Parameters = { ...db.parameters };
+      const record = toGlueDatabase(db, name, this.now().toISOString());
       await mkdir(dirname(file), { recursive: true });
       await writeAtomic(file, `${JSON.stringify(record, null, 2)}\n`);
     });
@@ -812,9 +238,7 @@ export class FileCatalog implements Catalog {
           errors.push({ values: [...p.values], code: 'AlreadyExistsException', message: `Partition already exists: ${formatValues(p.values)}` });
           continue;
         }
-        const record: GluePartition = { Values: [...p.values], StorageDescriptor: { Location: p.location }, CreationTime: time };
-        if (p.parameters !== undefined) record.Parameters = { ...p.parameters };
-        byId.set(id, record);
+        byId.set(id, toGluePartition(p, [...p.values], time));
       }
       return errors.length < partitions.length;
     });
@@ -848,9 +272,7 @@ export class FileCatalog implements Catalog {
           errors.push(notFound(p.values));
           continue;
         }
-        const record: GluePartition = { Values: existing.Values, StorageDescriptor: { Location: p.location }, CreationTime: existing.CreationTime };
-        if (p.parameters !== undefined) record.Parameters = { ...p.parameters };
-        byId.set(id, record);
+        byId.set(id, toGluePartition(p, existing.Values, existing.CreationTime));
       }
       return errors.length < partitions.length;
     });
@@ -903,8 +325,8 @@ export class FileCatalog implements Catalog {
       const signature = `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
       const cached = this.partitionCache.get(path);
       if (cached?.signature === signature) return cached;
-      const parsed = JSON.parse(await handle.readFile('utf8')) as { Partitions: GluePartition[] };
-      const set: PartitionSet = { signature, byId: new Map(parsed.Partitions.map((p) => [partitionId(p.Values), p])) };
+      const partitions = parsePartitionsFile(await handle.readFile('utf8'));
+      const set: PartitionSet = { signature, byId: new Map(partitions.map((p) => [partitionId(p.Values), p])) };
       this.partitionCache.set(path, set);
       return set;
     } finally {
@@ -913,13 +335,7 @@ export class FileCatalog implements Catalog {
   }
 
   private async savePartitions(path: string, byId: Map<string, GluePartition>): Promise<void> {
-    const lines: string[] = [];
-    for (const p of byId.values()) {
-      let line = serialized.get(p);
-      if (line === undefined) serialized.set(p, (line = JSON.stringify(p)));
-      lines.push(line);
-    }
-    await writeAtomic(path, lines.length === 0 ? '{"Partitions": []}\n' : `{"Partitions": [\n${lines.join(',\n')}\n]}\n`);
+    await writeAtomic(path, partitionsFileText(byId.values()));
     const st = await stat(path, { bigint: true });
     this.partitionCache.set(path, { signature: `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`, byId });
   }
@@ -949,17 +365,6 @@ export class FileCatalog implements Catalog {
       return { errors };
     });
   }
-}
-
-function firstAfter(sorted: GluePartition[], after: string[]): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (compareValues((sorted[mid] as GluePartition).Values, after) <= 0) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 function checkName(kind: 'database' | 'table', name: string): string {
