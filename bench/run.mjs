@@ -16,8 +16,10 @@ const available = readdirSync(benchDir)
   .sort((a, b) => (a === 'startup' ? -1 : b === 'startup' ? 1 : a.localeCompare(b)));
 
 const args = process.argv.slice(2);
-const names = args.filter((a) => !a.startsWith('-'));
-const passThrough = args.filter((a) => a.startsWith('-'));
+// Names first; everything from the first flag on goes to the benchmark (`local-delivery --rows 10000000`).
+const firstFlag = args.findIndex((a) => a.startsWith('-'));
+const names = firstFlag < 0 ? args : args.slice(0, firstFlag);
+const passThrough = firstFlag < 0 ? [] : args.slice(firstFlag);
 const unknown = names.filter((n) => !available.includes(n));
 if (unknown.length > 0) {
   process.stderr.write(`bench: unknown benchmark ${unknown.join(', ')}; available: ${available.join(', ')}\n`);
