@@ -14,11 +14,12 @@
  * OpenX reports "JSONException: Duplicate key" for such rows).
  *
  * Per-value rules (what each Glue type accepts, and the failure texts) live in
- * converters.ts, java-text.ts and temporal.ts, each citing its source.
+ * converters.ts (with scalar-converters.ts, nested-converters.ts and object-binder.ts),
+ * java-text.ts and temporal.ts, each citing its source.
  */
 import type { LakeConfig } from '../config.js';
 import { GlueTypeError, parseGlueType } from '../glue-types.js';
-import { type BinderField, ObjectBinder, SchemaError, compileType } from './converters.js';
+import { SchemaError, compileType } from './converters.js';
 import { JsonCursor, LBRACE, LBRACKET, MALFORMED, QUOTE, isNumberStart } from './json-cursor.js';
 import {
   EMPTY_RECORD_MESSAGE,
@@ -27,6 +28,7 @@ import {
   SCHEMA_MISMATCH_MESSAGE,
   TOP_LEVEL_PRIMITIVE_MESSAGE,
 } from './messages.js';
+import { type BinderField, ObjectBinder } from './object-binder.js';
 import type { ConversionFailure, ConversionResult, Row, SerdeSchema } from './types.js';
 
 export type * from './types.js';

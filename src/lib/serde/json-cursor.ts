@@ -6,6 +6,7 @@
  * recorded on the cursor (`mismatch`) and parsing goes on, because a record that is not
  * valid JSON anywhere must report ParseError even when an earlier value did not fit.
  */
+import { KeySet } from './key-set.js';
 
 /** Thrown for any syntax error; caught once per record. Preallocated: no stack per throw. */
 export const MALFORMED: Error = Object.freeze(new Error('malformed JSON'));
@@ -27,40 +28,6 @@ export const LOWER_N = 110;
 
 export function isNumberStart(c: number): boolean {
   return c === MINUS || (c >= 48 && c <= 57);
-}
-
-/**
- * The keys already seen in one object, to reject duplicates (OpenX builds each object with
- * `putOnce`, and Athena's OpenX fails such rows with "JSONException: Duplicate key").
- * Small objects use a linear scan, which beats hashing below a few dozen keys.
- */
-export class KeySet {
-  private readonly keys: string[] = [];
-  private n = 0;
-  private set: Set<string> | null = null;
-
-  reset(): void {
-    this.n = 0;
-    this.set = null;
-  }
-
-  /** False when the key was already there. */
-  add(key: string): boolean {
-    if (this.set !== null) {
-      if (this.set.has(key)) return false;
-      this.set.add(key);
-      return true;
-    }
-    const keys = this.keys;
-    for (let j = 0; j < this.n; j++) if (keys[j] === key) return false;
-    if (this.n < 24) {
-      keys[this.n++] = key;
-      return true;
-    }
-    this.set = new Set(keys.slice(0, this.n));
-    this.set.add(key);
-    return true;
-  }
 }
 
 export class JsonCursor {
