@@ -1,0 +1,150 @@
+/**
+ * Where result rows go as they arrive: stdout as CSV, NDJSON or one streamed JSON document,
+ * or a file (`--out`). Each batch is formatted and written before the next is read, and a
+ * file waits for the disk to drain, so memory holds one batch whatever the result's size.
+ */
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { InputError } from '../errors.js';
+import { csvField, toJson } from '../output/render.js';
+import type { ResultColumn } from '../ports.js';
+import type { Value } from './values.js';
+
+export type RowFormat = 'csv' | 'ndjson' | 'json';
+
+export interface RowSink {
+  write(rows: Value[][]): Promise<void>;
+  end(): Promise<void>;
+}
+
+/**
+ * Keys for row objects: the column names, with a suffix where a name repeats
+ * (`SELECT a.id, b.id` gives `id` and `id_2`), so no value is lost in an object.
+ */
+export function uniqueNames(columns: readonly ResultColumn[]): string[] {
+  const seen = new Map<string, number>();
+  const taken = new Set(columns.map((c) => c.name));
+  return columns.map((c) => {
+    const n = (seen.get(c.name) ?? 0) + 1;
+    seen.set(c.name, n);
+    if (n === 1) return c.name;
+    let candidate = `${c.name}_${n}`;
+    while (taken.has(candidate)) candidate += '_';
+    taken.add(candidate);
+    return candidate;
+  });
+}
+
+/**
+ * One row object as JSON text, as toJson would write it (bigint as a number while safe, as a
+ * string beyond), without a replacer call for every value: rows are the bulk of the output.
+ */
+function rowJson(keys: readonly string[], row: readonly Value[]): string {
+  let text = '{';
+  for (let i = 0; i < keys.length; i++) {
+    const v = row[i] ?? null;
+    text += (i === 0 ? '' : ',') + keys[i];
+    if (v === null) text += 'null';
+    else if (typeof v === 'string') text += JSON.stringify(v);
+    else if (typeof v === 'number') text += Number.isFinite(v) ? String(v) : 'null';
+    else if (typeof v === 'boolean') text += v ? 'true' : 'false';
+    else text += toJson(v);
+  }
+  return text + '}';
+}
+
+export function rowObject(names: readonly string[], row: readonly Value[]): Record<string, Value> {
+  const out: Record<string, Value> = {};
+  names.forEach((name, i) => (out[name] = row[i] ?? null));
+  return out;
+}
+
+function csvCell(value: Value): string {
+  return csvField(value !== null && typeof value === 'object' ? toJson(value) : (value as string | number | bigint | boolean | null));
+}
+
+/** Text for rows in one format; `first` tells the JSON array whether a comma is due. */
+export class RowFormatter {
+  private count = 0;
+  /** `"name":` for each column, quoted once. */
+  private readonly keys: string[];
+  constructor(
+    readonly format: RowFormat,
+    private readonly names: readonly string[],
+    private readonly indent = '',
+  ) {
+    this.keys = names.map((n) => `${JSON.stringify(n)}:`);
+  }
+
+  header(): string {
+    if (this.format === 'csv') return `${this.names.map((n) => csvField(n)).join(',')}\r\n`;
+    if (this.format === 'json') return '[';
+    return '';
+  }
+
+  rows(rows: readonly Value[][]): string {
+    let text = '';
+    for (const row of rows) {
+      if (this.format === 'csv') text += `${row.map(csvCell).join(',')}\r\n`;
+      else if (this.format === 'ndjson') text += `${rowJson(this.keys, row)}\n`;
+      else text += `${this.count === 0 ? '' : ','}\n${this.indent}  ${rowJson(this.keys, row)}`;
+      this.count++;
+    }
+    return text;
+  }
+
+  footer(): string {
+    if (this.format !== 'json') return '';
+    return this.count === 0 ? ']' : `\n${this.indent}]`;
+  }
+}
+
+/** Rows to a writer of text (stdout); `trailer` follows a JSON array (`,\n` inside a document). */
+export function textSink(write: (text: string) => void, formatter: RowFormatter, trailer = '\n'): RowSink {
+  let started = false;
+  return {
+    write(rows) {
+      const text = (started ? '' : formatter.header()) + formatter.rows(rows);
+      started = true;
+      if (text) write(text);
+      return Promise.resolve();
+    },
+    end() {
+      write((started ? '' : formatter.header()) + formatter.footer() + (formatter.format === 'json' ? trailer : ''));
+      return Promise.resolve();
+    },
+  };
+}
+
+/** `--out FILE`: CSV, or NDJSON for .ndjson/.jsonl, or a JSON array for .json. */
+export function fileFormat(path: string): RowFormat {
+  if (/\.(ndjson|jsonl)$/i.test(path)) return 'ndjson';
+  if (/\.json$/i.test(path)) return 'json';
+  return 'csv';
+}
+
+export async function fileSink(path: string, columns: readonly ResultColumn[]): Promise<RowSink & { path: string }> {
+  const stream: WriteStream = createWriteStream(path);
+  try {
+    await once(stream, 'open');
+  } catch (err) {
+    throw new InputError(`--out: cannot write ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
+  }
+  const formatter = new RowFormatter(fileFormat(path), uniqueNames(columns));
+  const put = async (text: string) => {
+    if (text && !stream.write(text)) await once(stream, 'drain');
+  };
+  let started = false;
+  return {
+    path,
+    async write(rows) {
+      await put((started ? '' : formatter.header()) + formatter.rows(rows));
+      started = true;
+    },
+    async end() {
+      await put((started ? '' : formatter.header()) + formatter.footer() + (formatter.format === 'json' ? '\n' : ''));
+      stream.end();
+      await once(stream, 'finish');
+    },
+  };
+}
