@@ -7,6 +7,7 @@ import type { AthenaClient } from '@aws-sdk/client-athena';
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { FirehoseClient } from '@aws-sdk/client-firehose';
 import type { GlueClient } from '@aws-sdk/client-glue';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Logger } from '../log.js';
 
@@ -42,7 +43,9 @@ export function commonClientConfig(settings: AwsSettings): CommonClientConfig {
     retryMode: 'adaptive',
     maxAttempts: 6,
     customUserAgent: [['lake', settings.version]],
-    logger: {
+    // Redacting serialises each call's whole input (a PutRecordBatch carries megabytes), so
+    // the SDK gets a logger only when debug lines are shown (OutputHost says when not).
+    logger: (log as { settings?: { debug?: boolean } }).settings?.debug === false ? undefined : {
       trace: () => {},
       debug: () => {},
       // The SDK logs each call's input and output at info level: shown with --debug, redacted.
@@ -93,6 +96,10 @@ export class AwsClients {
 
   firehose(): Promise<FirehoseClient> {
     return this.once('firehose', async () => new (await import('@aws-sdk/client-firehose')).FirehoseClient(commonClientConfig(this.settings)));
+  }
+
+  kinesis(): Promise<KinesisClient> {
+    return this.once('kinesis', async () => new (await import('@aws-sdk/client-kinesis')).KinesisClient(commonClientConfig(this.settings)));
   }
 
   athena(): Promise<AthenaClient> {
