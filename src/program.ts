@@ -7,10 +7,17 @@ import { Command, Option } from 'commander';
 import { type CommandApp, type Registrar, examples } from './commands/command.js';
 import { registerConfig } from './commands/config.js';
 import { registerDemo } from './commands/demo.js';
+import { registerDeploy } from './commands/deploy.js';
+import { registerDestroy } from './commands/destroy.js';
+import { registerErrors } from './commands/errors.js';
+import { registerInit } from './commands/init.js';
 import { registerPartitions } from './commands/partitions/index.js';
+import { registerQuery } from './commands/query.js';
+import { registerSend } from './commands/send.js';
+import { registerStatus } from './commands/status.js';
 import { OUTPUT_FORMATS } from './lib/output/render.js';
 
-const REGISTRARS: Registrar[] = [registerDemo, registerConfig, registerPartitions];
+const REGISTRARS: Registrar[] = [registerInit, registerDeploy, registerDestroy, registerStatus, registerDemo, registerConfig, registerPartitions, registerQuery, registerSend, registerErrors];
 
 export function createProgram(app: CommandApp, version: string): Command {
   const program = new Command('lake')
