@@ -15,6 +15,7 @@ export async function runStatus(ctx: LakeContext): Promise<Outcome<LakeStatus>> 
   } finally {
     await progress.finish();
   }
+  if (status.hint) ctx.out.info(`hint: ${status.hint}`);
   const exit = status.problems.length > 0 ? new ServiceError(`could not read all of the lake's state: ${status.problems.join('; ')}`, { hint: 'the parts that were read are printed above; run again with --debug for details' }) : undefined;
   return { data: status, view: renderStatus, exit };
 }
@@ -23,8 +24,8 @@ export function renderStatus(s: LakeStatus): View {
   const p = s.partitions;
   const rows = [
     { what: 'backend', state: s.backend },
-    { what: 'stack', state: s.stack ? `${s.stack.name}: ${s.stack.status}${s.stack.statusReason ? ` (${s.stack.statusReason})` : ''}` : 'not deployed (`lake deploy`)' },
-    { what: 'stream', state: s.stream ? `${s.stream.name}: ${s.stream.status}` : 'none' },
+    { what: 'stack', state: s.stack ? `${s.stack.name}: ${s.stack.status}${s.stack.statusReason ? ` (${s.stack.statusReason})` : ''}` : s.deployed === null ? 'unknown' : 'not deployed' },
+    { what: 'stream', state: s.stream ? `${s.stream.name}: ${s.stream.status}` : s.deployed === false ? 'none (not deployed)' : 'none' },
     { what: 'newest object', state: s.newestObject ?? 'none yet' },
     { what: 'partitions', state: p.projection ? `${p.found} in storage (projection: no registration needed)` : `${p.registered} registered, ${p.unregistered} unregistered${p.unregistered > 0 ? ' (`lake partitions sync`)' : ''}` },
     { what: 'errors, last 24 h', state: s.errorsLast24h > 0 ? `${s.errorsLast24h} records (\`lake errors\`)` : '0' },

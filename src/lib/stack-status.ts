@@ -5,6 +5,10 @@
  * partitions, and the error records of the last 24 hours (read as `lake errors` reads
  * them). A part that cannot be read is reported as a problem and the rest still is;
  * credential problems and Ctrl-C end the run.
+ *
+ * The delivery stream is a resource of the stack: without a stack (or with one whose
+ * creation failed and left nothing) the lake is not deployed and has no stream, whatever
+ * the backend's stream adapter would say (the local emulator accepts records regardless).
  */
 import type { LakeConfig } from './config.js';
 import { ExitCode, toLakeError } from './errors.js';
@@ -20,6 +24,8 @@ export interface AreaUsage {
 
 export interface LakeStatus {
   backend: BackendKind;
+  /** The stack exists and holds the lake's resources; null when the stack could not be read. */
+  deployed: boolean | null;
   stack: { name: string; status: string; statusReason?: string; updatedAt?: string; outputs: Record<string, string> } | null;
   stream: StreamInfo | null;
   partitions: {
@@ -39,6 +45,20 @@ export interface LakeStatus {
   storage: { data: AreaUsage; errors: AreaUsage; backup: AreaUsage | null; results: AreaUsage; other: AreaUsage };
   /** Parts that could not be read, with the reason. */
   problems: string[];
+  /** What to do next when the lake is not deployed; null otherwise. */
+  hint: string | null;
+}
+
+/** Stack states in which no resource of the lake exists. */
+const EMPTY_STACK_STATES = ['REVIEW_IN_PROGRESS', 'ROLLBACK_COMPLETE', 'DELETE_COMPLETE'];
+
+/** Whether the stack holds the lake, and if not, what to do. */
+export function deployment(stack: LakeStatus['stack']): { deployed: boolean; hint: string | null } {
+  if (!stack) return { deployed: false, hint: 'the lake is not deployed: run `lake deploy` to create it' };
+  if (EMPTY_STACK_STATES.includes(stack.status)) {
+    return { deployed: false, hint: `stack ${stack.name} is ${stack.status} and holds nothing: run \`lake deploy\` to create it${stack.status === 'ROLLBACK_COMPLETE' ? ' afresh' : ''}` };
+  }
+  return { deployed: true, hint: null };
 }
 
 export interface StatusDeps {
@@ -80,7 +100,9 @@ export async function gatherStatus(deps: StatusDeps): Promise<LakeStatus> {
     if (info.updatedAt) out.updatedAt = info.updatedAt.toISOString();
     return out;
   });
-  const stream = await attempt('stream', null, async () => (await backend.stream.describe(deps.signal)) ?? null);
+  const stackUnread = problems.length > 0;
+  const { deployed, hint } = stackUnread ? { deployed: null, hint: null } : deployment(stack);
+  const stream = deployed !== false ? await attempt('stream', null, async () => (await backend.stream.describe(deps.signal)) ?? null) : null;
 
   const usage = () => ({ objects: 0, bytes: 0 });
   const storage: LakeStatus['storage'] = { data: usage(), errors: usage(), backup: config.backupPrefix ? usage() : null, results: usage(), other: usage() };
@@ -134,6 +156,7 @@ export async function gatherStatus(deps: StatusDeps): Promise<LakeStatus> {
 
   return {
     backend: backend.kind,
+    deployed,
     stack,
     stream,
     partitions,
@@ -142,5 +165,6 @@ export async function gatherStatus(deps: StatusDeps): Promise<LakeStatus> {
     storedBytes: storage.data.bytes,
     storage,
     problems,
+    hint,
   };
 }

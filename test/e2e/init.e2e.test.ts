@@ -32,44 +32,100 @@ describe('lake init --backend local --infer sample.csv, then lake status', () =>
     const init = lake(['init', '--backend', 'local', '--infer', 'sample.csv', '-o', 'json'], dir);
 
     expect(init.code, init.stderr).toBe(0);
-    const report = JSON.parse(init.stdout) as Record<string, unknown>;
-    expect(report).toMatchObject({
+    const columns = [
+      { name: 'id', type: 'bigint' },
+      { name: 'source', type: 'string' },
+      { name: 'ts', type: 'timestamp' },
+      { name: 'amount', type: 'double' },
+      { name: 'ok', type: 'boolean' },
+    ];
+    const database = name.replace(/-/g, '_');
+    const outputs = { Bucket: `${name}-data`, DeliveryStream: `${name}-ingest`, Database: database, Table: 'events', WorkGroup: name, LakeDir: join(dir, '.lake') };
+    expect(JSON.parse(init.stdout)).toEqual({
       config: join(dir, 'lake.config.json'),
       template: join(dir, 'lake.template.yaml'),
       name,
       backend: 'local',
       stack: `lake-${name}`,
-      columns: [
-        { name: 'id', type: 'bigint' },
-        { name: 'source', type: 'string' },
-        { name: 'ts', type: 'timestamp' },
-        { name: 'amount', type: 'double' },
-        { name: 'ok', type: 'boolean' },
-      ],
-      inferred: { sample: 'sample.csv', format: 'csv', rows: 3, timeCandidates: ['ts'], skipped: [] },
-      deployed: { changed: true, status: 'CREATE_COMPLETE', failures: [] },
+      bucket: `${name}-data`,
+      columns,
+      inferred: {
+        sample: 'sample.csv',
+        format: 'csv',
+        rows: 3,
+        columns: [
+          { name: 'id', type: 'bigint', reason: "whole numbers, e.g. '1' (3 of 3 rows); bigint leaves room to grow" },
+          { name: 'source', type: 'string', reason: "text, e.g. 'web' (3 of 3 rows)" },
+          { name: 'ts', type: 'timestamp', reason: "times Firehose reads as timestamps, e.g. '2024-05-17 13:00:00' (3 of 3 rows)" },
+          { name: 'amount', type: 'double', reason: "numbers with a fraction, e.g. '12.5' (3 of 3 rows)" },
+          { name: 'ok', type: 'boolean', reason: 'true/false (3 of 3 rows)' },
+        ],
+        skipped: [],
+        timeCandidates: ['ts'],
+      },
+      deployed: { changed: true, status: 'CREATE_COMPLETE', outputs, failures: [] },
+      notes: ['ts looks like event time: `lake init --time-field ts --force` partitions by it instead of arrival time'],
     });
-    expect((report.inferred as { columns: { reason: string }[] }).columns.map((c) => c.reason)[2]).toBe("times Firehose reads as timestamps, e.g. '2024-05-17 13:00:00' (3 of 3 rows)");
-    const config = JSON.parse(readFileSync(join(dir, 'lake.config.json'), 'utf8')) as Record<string, unknown>;
-    expect(config).toMatchObject({ name, backend: 'local', bucket: `${name}-data`, partitioning: { keys: ['year', 'month', 'day', 'hour'], time: 'arrival', layout: 'hive', projection: false } });
+    // The creation's events, as lines on stderr (no terminal).
+    expect(init.stderr.split('\n').map((line) => line.replace(/^ {2}\d{2}:\d{2}:\d{2} {2}/, '  '))).toEqual([
+      `creating stack lake-${name}`,
+      '  DataBucket  AWS::S3::Bucket  CREATE_COMPLETE',
+      '  GlueDatabase  AWS::Glue::Database  CREATE_COMPLETE',
+      '  GlueTable  AWS::Glue::Table  CREATE_COMPLETE',
+      '  DeliveryStream  AWS::KinesisFirehose::DeliveryStream  CREATE_COMPLETE',
+      '  AthenaWorkGroup  AWS::Athena::WorkGroup  CREATE_COMPLETE',
+      '',
+    ]);
+    expect(JSON.parse(readFileSync(join(dir, 'lake.config.json'), 'utf8'))).toEqual({
+      name,
+      backend: 'local',
+      region: 'us-east-1',
+      bucket: `${name}-data`,
+      prefix: 'data/',
+      errorPrefix: 'errors/',
+      backupPrefix: null,
+      database,
+      table: 'events',
+      stream: `${name}-ingest`,
+      workgroup: name,
+      resultsPrefix: 'athena-results/',
+      columns,
+      partitioning: { keys: ['year', 'month', 'day', 'hour'], time: 'arrival', layout: 'hive', projection: false },
+      buffering: { sizeMiB: 64, intervalSeconds: 60 },
+      pricePerTiB: 5,
+      bytesScannedCutoff: '10GB',
+    });
     expect(readFileSync(join(dir, 'lake.template.yaml'), 'utf8')).toContain(`      BucketName: ${name}-data\n`);
     expect(existsSync(join(dir, '.lake', 'stack.json'))).toBe(true);
 
+    const before = Date.now();
     const status = lake(['status', '-o', 'json'], dir);
 
     expect(status.code, status.stderr).toBe(0);
     expect(status.stderr).toBe('');
-    const doc = JSON.parse(status.stdout) as Record<string, unknown>;
-    expect(doc).toMatchObject({
+    const doc = JSON.parse(status.stdout) as { stack: { updatedAt: string } };
+    const empty = { objects: 0, bytes: 0 };
+    expect(doc).toEqual({
       backend: 'local',
-      stack: { name: `lake-${name}`, status: 'CREATE_COMPLETE' },
-      stream: { name: `${name}-ingest`, status: 'ACTIVE' },
+      deployed: true,
+      stack: {
+        name: `lake-${name}`,
+        status: 'CREATE_COMPLETE',
+        updatedAt: doc.stack.updatedAt,
+        outputs,
+      },
+      stream: { name: `${name}-ingest`, status: 'ACTIVE', sourceType: 'DirectPut', bufferingSizeMiB: 64, bufferingIntervalSeconds: 60 },
       partitions: { found: 0, registered: 0, unregistered: 0, projection: false },
       newestObject: null,
       errorsLast24h: 0,
       storedBytes: 0,
+      storage: { data: empty, errors: empty, backup: null, results: empty, other: empty },
       problems: [],
+      hint: null,
     });
+    // The stack was created by `init`, moments before.
+    expect(Date.parse(doc.stack.updatedAt)).toBeLessThanOrEqual(before);
+    expect(Date.parse(doc.stack.updatedAt)).toBeGreaterThan(before - 60_000);
   });
 
   it('after a send, status sees the new partition unregistered until `partitions sync`', () => {
@@ -158,6 +214,86 @@ describe('lake destroy on the local backend', () => {
     expect(JSON.parse(destroyed.stdout)).toMatchObject({ stack: `lake-${name}`, destroyed: true, keptData: false, bucket: `${name}-data` });
     expect((JSON.parse(destroyed.stdout) as { deletedObjects: number }).deletedObjects).toBeGreaterThanOrEqual(1);
     expect(existsSync(join(dir, '.lake', 'stack.json'))).toBe(false);
-    expect(JSON.parse(lake(['status', '-o', 'json'], dir).stdout)).toMatchObject({ stack: null, storedBytes: 0 });
+    const after = lake(['status', '-o', 'json'], dir);
+    expect(after.code).toBe(0);
+    expect(JSON.parse(after.stdout)).toMatchObject({ deployed: false, stack: null, stream: null, storedBytes: 0, hint: 'the lake is not deployed: run `lake deploy` to create it' });
+  });
+});
+
+describe('a local lake that is not deployed', () => {
+  const undeployed = () => {
+    const dir = folder();
+    const init = lake(['init', '--infer', 'sample.csv', '--no-deploy', '-o', 'json'], dir);
+    expect(init.code, init.stderr).toBe(0);
+    expect(JSON.parse(init.stdout)).toMatchObject({ deployed: null });
+    const name = (JSON.parse(readFileSync(join(dir, 'lake.config.json'), 'utf8')) as { name: string }).name;
+    return { dir, name };
+  };
+
+  it('status says so, with no stream, and tells what to do', () => {
+    const { dir, name } = undeployed();
+
+    const status = lake(['status', '-o', 'json'], dir);
+
+    expect(status.code).toBe(0);
+    expect(status.stderr).toBe('hint: the lake is not deployed: run `lake deploy` to create it\n');
+    const empty = { objects: 0, bytes: 0 };
+    expect(JSON.parse(status.stdout)).toEqual({
+      backend: 'local',
+      deployed: false,
+      stack: null,
+      stream: null,
+      partitions: { found: 0, registered: 0, unregistered: 0, projection: false },
+      newestObject: null,
+      errorsLast24h: 0,
+      storedBytes: 0,
+      storage: { data: empty, errors: empty, backup: null, results: empty, other: empty },
+      problems: [],
+      hint: 'the lake is not deployed: run `lake deploy` to create it',
+    });
+    const table = lake(['status', '-o', 'table'], dir);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/│ stack +│ not deployed +│/);
+    expect(table.stdout).toMatch(/│ stream +│ none \(not deployed\) +│/);
+    expect(table.stdout).not.toContain('ACTIVE');
+    expect(existsSync(join(dir, '.lake', 'stack.json'))).toBe(false);
+    expect(name).not.toBe('');
+  });
+
+  it('deploy --plan prints the changes and stops; deploy creates; a second --plan finds nothing', () => {
+    const { dir, name } = undeployed();
+
+    const plan = lake(['deploy', '--plan', '-o', 'json'], dir);
+
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(JSON.parse(plan.stdout)).toEqual({
+      stack: `lake-${name}`,
+      plan: true,
+      changes: [
+        { action: 'Add', logicalId: 'DataBucket', resourceType: 'AWS::S3::Bucket' },
+        { action: 'Add', logicalId: 'GlueDatabase', resourceType: 'AWS::Glue::Database' },
+        { action: 'Add', logicalId: 'GlueTable', resourceType: 'AWS::Glue::Table' },
+        { action: 'Add', logicalId: 'DeliveryStream', resourceType: 'AWS::KinesisFirehose::DeliveryStream' },
+        { action: 'Add', logicalId: 'AthenaWorkGroup', resourceType: 'AWS::Athena::WorkGroup' },
+      ],
+      template: join(dir, 'lake.template.yaml'),
+    });
+    expect(plan.stderr).toBe('');
+    expect(existsSync(join(dir, '.lake', 'stack.json'))).toBe(false);
+    expect(JSON.parse(lake(['status', '-o', 'json'], dir).stdout)).toMatchObject({ deployed: false, stack: null });
+    const table = lake(['deploy', '--plan', '-o', 'table'], dir);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/│ Add +│ GlueTable +│ AWS::Glue::Table +│/);
+    expect(table.stdout).toContain('5 changes');
+
+    const deploy = lake(['deploy', '-o', 'json'], dir);
+    expect(deploy.code, deploy.stderr).toBe(0);
+    expect(JSON.parse(deploy.stdout)).toMatchObject({ stack: `lake-${name}`, plan: false, changed: true, status: 'CREATE_COMPLETE', failures: [] });
+    expect(existsSync(join(dir, '.lake', 'stack.json'))).toBe(true);
+
+    const again = lake(['deploy', '--plan', '-o', 'json'], dir);
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout)).toEqual({ stack: `lake-${name}`, plan: true, changes: [], template: join(dir, 'lake.template.yaml') });
+    expect(again.stderr).toBe(`stack lake-${name} is up to date: no changes\n`);
   });
 });

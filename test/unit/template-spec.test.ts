@@ -1,7 +1,7 @@
 // The rendered templates checked as CloudFormation checks them: references, and, against the
 // CloudFormation resource specification (the AWS CDK's service database, npm
 // `@aws-cdk/aws-service-spec`), every resource type, property, required property and attribute.
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -9,27 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { type LakeConfig, validateConfig } from '../../src/lib/config.js';
 import { renderStack } from '../../src/lib/template/index.js';
 import { type SpecIndex, specIndex, subVariables, validateTemplate } from '../../src/lib/template/validate.js';
-
-// ---------------------------------------------------------------- reading YAML with CloudFormation's tags
-
-interface JsYaml {
-  load(text: string, options: { schema: unknown }): unknown;
-  Type: new (tag: string, options: { kind: 'scalar' | 'sequence'; construct: (data: never) => unknown }) => unknown;
-  DEFAULT_SCHEMA: { extend(types: unknown[]): unknown };
-}
-const JS_YAML = 'js-yaml';
-const yaml = (await import(JS_YAML)) as JsYaml;
-const fn = (name: string) => (data: unknown) => ({ [name]: data });
-const CFN_SCHEMA = yaml.DEFAULT_SCHEMA.extend([
-  new yaml.Type('!Ref', { kind: 'scalar', construct: (data: string) => ({ Ref: data }) }),
-  new yaml.Type('!Sub', { kind: 'scalar', construct: fn('Fn::Sub') }),
-  new yaml.Type('!Sub', { kind: 'sequence', construct: fn('Fn::Sub') }),
-  new yaml.Type('!GetAtt', { kind: 'scalar', construct: (data: string) => ({ 'Fn::GetAtt': [data.slice(0, data.indexOf('.')), data.slice(data.indexOf('.') + 1)] }) }),
-  new yaml.Type('!GetAtt', { kind: 'sequence', construct: fn('Fn::GetAtt') }),
-  ...['If', 'Equals', 'Not', 'And', 'Or', 'Join', 'Select', 'Split'].map((name) => new yaml.Type(`!${name}`, { kind: 'sequence', construct: fn(`Fn::${name}`) })),
-]);
-type Template = { Resources: Record<string, { Type: string; Condition?: string; Properties: Record<string, unknown> }> } & Record<string, unknown>;
-const parse = (text: string) => yaml.load(text, { schema: CFN_SCHEMA }) as Template;
+import { type CfnTemplate, parseTemplate } from '../fixtures/templates/cfn-yaml.js';
+import { FIXTURES, VARIANTS as OTHER_VARIANTS, templates as otherTemplates } from '../fixtures/templates/variants.js';
 
 // ---------------------------------------------------------------- renderings
 
@@ -45,8 +26,8 @@ const VARIANTS: Record<string, LakeConfig> = {
   'firehose layout, projection, api, cutoff, key mappings': config({ partitioning: { layout: 'firehose', projection: true }, api: true, bytesScannedCutoff: '10GB', serde: { columnToJsonKeyMappings: { source: 'Source.Name' } } }),
   'everything': config({ partitioning: { time: 'ts', keys: ['year', 'month'] }, backupPrefix: 'raw/', kinesisSource: true, api: true, bytesScannedCutoff: '1TB' }),
 };
-const templates = Object.fromEntries(await Promise.all(Object.entries(VARIANTS).map(async ([name, c]) => [name, parse((await renderStack(c)).body)] as const)));
-const retained = parse((await renderStack(VARIANTS.everything!, { retainData: true })).body);
+const templates = Object.fromEntries(await Promise.all(Object.entries(VARIANTS).map(async ([name, c]) => [name, parseTemplate((await renderStack(c)).body)] as const)));
+const retained = parseTemplate((await renderStack(VARIANTS.everything!, { retainData: true })).body);
 const clone = <T>(value: T): T => structuredClone(value);
 
 // ---------------------------------------------------------------- references (no specification needed)
@@ -94,7 +75,7 @@ describe('references in rendered templates', () => {
   });
 
   it('names an unknown DependsOn target, an unknown section and a bad deletion policy', () => {
-    const t = clone(templates['arrival, hive']!) as Template & Record<string, unknown>;
+    const t = clone(templates['arrival, hive']!) as CfnTemplate & Record<string, unknown>;
     (t.Resources.GlueTable as Record<string, unknown>).DependsOn = ['GlueDatabase', 'GlueDb'];
     (t.Resources.DataBucket as Record<string, unknown>).DeletionPolicy = 'Keep';
     t.Output = {};
@@ -178,28 +159,30 @@ describe('validateTemplate against a specification', () => {
 
 // ---------------------------------------------------------------- the real specification
 
-/** The AWS CDK's service database, when the devDependency is installed. */
-function loadServiceSpec(): SpecIndex | undefined {
-  const require = createRequire(import.meta.url);
-  let root: string;
-  try {
-    root = join(dirname(require.resolve('@aws-cdk/aws-service-spec')), '..');
-  } catch {
-    return undefined;
-  }
-  const file = join(root, 'db.json.gz');
-  if (!existsSync(file)) throw new Error(`@aws-cdk/aws-service-spec is installed but ${file} is missing`);
-  return specIndex(JSON.parse(gunzipSync(readFileSync(file)).toString('utf8')));
+/** The AWS CDK's service database (devDependency `@aws-cdk/aws-service-spec`), read raw: its `db.json.gz`. */
+function loadServiceSpec(): SpecIndex {
+  const root = join(dirname(createRequire(import.meta.url).resolve('@aws-cdk/aws-service-spec')), '..');
+  return specIndex(JSON.parse(gunzipSync(readFileSync(join(root, 'db.json.gz'))).toString('utf8')));
 }
 const SPEC = loadServiceSpec();
 
-describe.skipIf(SPEC === undefined)('rendered templates against the CloudFormation resource specification (@aws-cdk/aws-service-spec)', () => {
+describe('rendered templates against the CloudFormation resource specification (@aws-cdk/aws-service-spec)', () => {
   it.each(Object.keys(VARIANTS))('%s: every type and property exists, required ones are present, attributes exist', (name) => {
     expect(validateTemplate(templates[name], SPEC)).toEqual([]);
   });
 
   it('with retained data too', () => {
     expect(validateTemplate(retained, SPEC)).toEqual([]);
+  });
+
+  it.each(Object.keys(FIXTURES))('the reviewed fixture %s.yaml, as committed', (name) => {
+    const fixture = parseTemplate(readFileSync(new URL(`../fixtures/templates/${name}.yaml`, import.meta.url), 'utf8'));
+    expect(validateTemplate(fixture)).toEqual([]);
+    expect(validateTemplate(fixture, SPEC)).toEqual([]);
+  });
+
+  it.each(Object.keys(OTHER_VARIANTS))('the %s rendering of the other template tests', (name) => {
+    expect(validateTemplate(otherTemplates[name], SPEC)).toEqual([]);
   });
 
   it('fails a rendered template with a misspelled property', () => {
