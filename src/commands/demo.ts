@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { LakeContext } from '../lib/context.js';
-import { ServiceError, UsageError } from '../lib/errors.js';
+import { InterruptedError, ServiceError, UsageError } from '../lib/errors.js';
 import type { View } from '../lib/output/render.js';
-import { SAMPLE_COLUMNS, sampleCsv, sampleNdjson } from '../lib/demo/sample.js';
+import { demoFiles, demoSteps } from '../lib/demo/script.js';
 import { type CommandApp, type Outcome, examples } from './command.js';
 
 export interface DemoFlags {
@@ -23,6 +23,8 @@ export interface DemoStep {
   exitCode: number;
   expectedExitCode: number;
   ms: number;
+  /** With -o json: the step's own JSON document (its stdout), so scripts see every count. */
+  result?: unknown;
 }
 
 export interface DemoReport {
@@ -31,8 +33,6 @@ export interface DemoReport {
   steps: DemoStep[];
   totalMs: number;
 }
-
-const DAY = '2024-05-17';
 
 function shellQuote(arg: string): string {
   return /^[A-Za-z0-9_./:=,-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
@@ -44,44 +44,32 @@ export async function runDemo(ctx: LakeContext, flags: DemoFlags): Promise<Outco
   const dir = flags.dir ? resolve(ctx.cwd, flags.dir) : mkdtempSync(join(tmpdir(), 'lake-demo-'));
   mkdirSync(dir, { recursive: true });
   const started = Date.now();
-
-  // Two files: web logs as CSV (checked before sending), and late arrivals as NDJSON with a
-  // few malformed rows, sent unchecked as a plain producer would, so Firehose rejects them.
-  const start = new Date(`${DAY}T00:00:00Z`);
-  writeFileSync(join(dir, 'weblogs.csv'), sampleCsv({ rows, seed: 7, start, hours: 24, malformed: 0 }));
-  writeFileSync(join(dir, 'late.ndjson'), sampleNdjson({ rows: Math.max(10, Math.floor(rows / 20)), seed: 11, start, hours: 24, malformed: 7 }));
-  writeFileSync(join(dir, 'schema.json'), `${JSON.stringify(SAMPLE_COLUMNS, null, 2)}\n`);
-
-  const steps: [string[], number][] = [
-    [['init', '--name', 'weblogs', '--schema', 'schema.json', '--time-field', 'timestamp', '--partition-by', 'year,month,day,hour'], 0],
-    [['send', 'weblogs.csv'], 0],
-    [['send', 'late.ndjson', '--no-validate'], 0],
-    [['partitions', 'sync'], 0],
-    [['query', 'SELECT logtype, count(*) AS n FROM events GROUP BY logtype ORDER BY n DESC'], 0],
-    [['query', `SELECT hour, count(*) AS errors FROM events WHERE logtype = 'ERROR' AND year = '2024' AND month = '05' AND day = '17' GROUP BY hour ORDER BY hour`], 0],
-    [['errors'], 0],
-  ];
+  for (const [name, content] of demoFiles(rows)) writeFileSync(join(dir, name), content);
 
   const { main } = await import('../main.js');
   const json = ctx.out.format === 'json';
   const report: DemoReport = { dir, rows, steps: [], totalMs: 0 };
-  const sink = { write: () => true };
   ctx.out.info(`lake demo: a local lake in ${dir}`);
-  for (const [args, expected] of steps) {
-    const command = `lake ${args.map(shellQuote).join(' ')}`;
-    ctx.out.info(`\n$ ${command}`);
+  for (const step of demoSteps(dir)) {
+    const command = `lake ${step.args.map(shellQuote).join(' ')}`;
+    ctx.out.info(`\n# ${step.about}\n$ ${command}`);
+    // With -o json the demo's stdout is one document: each step's own is kept in the report.
+    let captured = '';
+    const stdout = json ? { write: (chunk: string) => ((captured += chunk), true) } : ctx.io.stdout;
     const stepStart = Date.now();
-    const exitCode = await main([...args, '-o', json ? 'json' : 'table', '--no-progress'], {
+    const exitCode = await main([...step.args, '-o', json ? 'json' : 'table', '--no-progress'], {
       ...ctx.io,
       cwd: dir,
-      // With -o json the demo's stdout is one document: the steps' own results are not shown.
-      stdout: json ? sink : ctx.io.stdout,
+      stdout,
       env: { ...ctx.io.env, LAKE_BACKEND: 'local', LAKE_CONFIG: '' },
     }, { handleSignals: false });
-    report.steps.push({ command, exitCode, expectedExitCode: expected, ms: Date.now() - stepStart });
-    if (exitCode !== expected) {
-      throw new ServiceError(`demo step failed (exit ${exitCode}): ${command}`, { hint: `the lake is kept in ${dir} to look at` });
+    report.steps.push({ command, exitCode, expectedExitCode: step.expectedExitCode, ms: Date.now() - stepStart, ...(json && captured.trim() ? { result: JSON.parse(captured) as unknown } : {}) });
+    // Ctrl-C reaches the demo, not the step running in-process: stop once that step is done.
+    if (ctx.signal.aborted) throw new InterruptedError(`demo stopped after: ${command}`, { hint: `the lake is kept in ${dir}; run the remaining commands there by hand` });
+    if (exitCode !== step.expectedExitCode) {
+      throw new ServiceError(`demo step failed (exit ${exitCode}, expected ${step.expectedExitCode}): ${command}`, { hint: `the lake is kept in ${dir} to look at` });
     }
+    if (step.after) ctx.out.info(step.after);
   }
   report.totalMs = Date.now() - started;
   ctx.out.info(`\nThe lake is in ${dir}: cd there and run any of the commands above, or \`lake status\`.`);

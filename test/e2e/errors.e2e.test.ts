@@ -77,15 +77,38 @@ describe('lake errors (bin/lake, local backend)', () => {
       ['format-conversion-failed', 'DataFormatConversion.MalformedData', 5],
       ['format-conversion-failed', 'DataFormatConversion.ParseError', 2],
     ]);
-    const kinds = doc.groups.flatMap((g) => g.samples!.map((s) => `${g.code} ${s.column ?? '-'} ${s.value ?? '-'}`)).sort();
+    // Each bad row, by its id, in its group with the column and value that failed.
+    const kinds = doc.groups.flatMap((g) => g.samples!.map((s) => `${/"id":"(\w+)"/.exec(s.data)![1]} ${g.code} ${s.column ?? '-'} ${s.value ?? '-'}`)).sort();
     expect(kinds).toEqual([
+      'p1 DataFormatConversion.ParseError - -',
+      'p2 DataFormatConversion.ParseError - -',
+      'q1 DataFormatConversion.MalformedData qty "x"',
+      'q2 DataFormatConversion.MalformedData qty "3 units"',
+      'q3 DataFormatConversion.MalformedData qty "many"',
+      't1 DataFormatConversion.MalformedData ts "yesterday"',
+      't2 DataFormatConversion.MalformedData ts "2024-13-45 99:00:00"',
+    ]);
+    expect(doc.groups.flatMap((g) => g.samples!.map((s) => s.data)).sort()).toEqual(ROWS.filter((r) => !r.includes('"g')).sort());
+  });
+
+  it('as a table, --samples names the failing column and value beside each record', () => {
+    const run = lake('errors', '--samples', '10', '-o', 'table');
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^7 error records from \S+ to \S+, in 1 object\n/);
+    const samples = run.stdout.slice(run.stdout.indexOf('samples'));
+    const cells = samples
+      .split('\n')
+      .filter((l) => l.startsWith('│ DataFormatConversion.'))
+      .map((l) => l.split('│').slice(1, 4).map((c) => c.trim()).join(' ').trim())
+      .sort();
+    expect(cells).toEqual([
       'DataFormatConversion.MalformedData qty "3 units"',
       'DataFormatConversion.MalformedData qty "many"',
       'DataFormatConversion.MalformedData qty "x"',
       'DataFormatConversion.MalformedData ts "2024-13-45 99:00:00"',
       'DataFormatConversion.MalformedData ts "yesterday"',
-      'DataFormatConversion.ParseError - -',
-      'DataFormatConversion.ParseError - -',
+      'DataFormatConversion.ParseError',
+      'DataFormatConversion.ParseError',
     ]);
   });
 

@@ -94,7 +94,21 @@ describe('lake send on the local backend', () => {
       'expected 6 fields (as the header has), found 5',
       'Data does not match the schema. For input string: "12,50"',
     ]);
-    expect(dead[3]!.text).toBe('1013,Mia,1,4.00,true');
+    expect(dead.map((d) => [d.stage, d.text])).toEqual([
+      ['validation', '1003,Dee,three,1.00,true,03/18/2015 02:05:00 PM'],
+      ['validation', '1007,Gus,1,1.00,true,yesterday'],
+      ['validation', '1011,Ivy,99999999999,1.00,true,03/18/2015 02:05:00 PM'],
+      ['validation', '1013,Mia,1,4.00,true'],
+      ['validation', '1018,Sam,1,"12,50",true,03/18/2015 02:05:00 PM'],
+    ]);
+
+    // What the lake's own query sees once the partition is registered: exactly the 20 good rows.
+    const sync = await lake(['partitions', 'sync'], dir);
+    expect(sync.code, sync.stderr).toBe(0);
+    expect(JSON.parse(sync.stdout)).toMatchObject({ listed: 1, added: 1, anomalies: [] });
+    const query = await lake(['query', 'SELECT count(*) AS n, count(DISTINCT order_id) AS ids, sum(qty) AS qty, min(order_id) AS first, max(order_id) AS last FROM events'], dir);
+    expect(query.code, query.stderr).toBe(0);
+    expect((JSON.parse(query.stdout) as { rows: unknown[] }).rows).toEqual([{ n: 20, ids: 20, qty: 44, first: 1000, last: 1024 }]);
 
     const instance = await DuckDBInstance.create(':memory:');
     const connection = await instance.connect();

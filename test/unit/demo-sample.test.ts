@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { malformedLines, sampleCsv, sampleNdjson, sampleRows, sqlTimestamp } from '../../src/lib/demo/sample.js';
+import { malformedCsvLines, malformedLines, sampleCsv, sampleNdjson, sampleRows, sqlTimestamp } from '../../src/lib/demo/sample.js';
+import { demoFiles, demoSamples, demoSteps } from '../../src/lib/demo/script.js';
 
 const start = new Date('2024-05-17T00:00:00Z');
 
@@ -37,6 +38,32 @@ describe('demo sample', () => {
     const csv = sampleCsv({ rows: 3, seed: 5, start, hours: 1, malformed: 0 }).split('\n');
     expect(csv[0]).toBe('source,logtype,timestamp,message,latency_ms');
     expect(csv.length).toBe(5);
+  });
+
+  it('mixes malformed CSV rows of three kinds evenly among the good ones', () => {
+    const lines = sampleCsv({ rows: 12, seed: 5, start, hours: 1, malformed: 3 }).trimEnd().split('\n');
+    expect(lines).toHaveLength(1 + 12 + 3);
+    // One bad row after every 3 good ones (12 / 4): lines 5, 9 and 13 below the header.
+    expect([lines[4], lines[8], lines[12]]).toEqual(malformedCsvLines(3, start));
+    expect(malformedCsvLines(3, start)).toEqual(['web-01,INFO,yesterday at noon,bad time 0,1', 'web-02,ERROR,2024-05-17 00:00:00,bad number 1,fast', 'web-03,WARN,2024-05-17 00:00:00,cut off 2']);
+    expect(lines.filter((l) => l.split(',').length !== 5)).toEqual(['web-03,WARN,2024-05-17 00:00:00,cut off 2']);
+  });
+
+  it('the demo spreads its sample over two days and expects exit 3 only from the checked send', () => {
+    const samples = demoSamples(1_000);
+    const days = new Set([...sampleRows(samples.csv)].map((r) => r.timestamp.slice(0, 10)));
+    expect([...days]).toEqual(['2024-05-16', '2024-05-17']);
+    expect(samples.ndjson.rows).toBe(50);
+    expect(demoFiles(1_000).map(([name]) => name)).toEqual(['weblogs.csv', 'late.ndjson', 'schema.json']);
+    expect(demoSteps('/d').map((s) => [s.args.slice(0, 2).join(' '), s.expectedExitCode])).toEqual([
+      ['init --name', 0],
+      ['send weblogs.csv', 3],
+      ['send late.ndjson', 0],
+      ['partitions sync', 0],
+      ['query SELECT logtype, count(*) AS n FROM events GROUP BY logtype ORDER BY n DESC', 0],
+      ["query SELECT hour, count(*) AS errors FROM events WHERE logtype = 'ERROR' AND year = '2024' AND month = '05' AND day = '17' GROUP BY hour ORDER BY hour", 0],
+      ['errors --samples', 0],
+    ]);
   });
 
   it('formats timestamps the way Firehose reads them', () => {

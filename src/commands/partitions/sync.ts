@@ -14,6 +14,8 @@ export interface SyncFlags {
   concurrency: string;
 }
 
+const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+
 export async function runSync(ctx: LakeContext, flags: SyncFlags): Promise<Outcome<SyncReport>> {
   const concurrency = Number(flags.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new UsageError(`--concurrency: expected a whole number from 1 to 64, got '${flags.concurrency}'`);
@@ -26,8 +28,8 @@ export async function runSync(ctx: LakeContext, flags: SyncFlags): Promise<Outco
   );
   const problems = report.anomalies.length + report.failures.length;
   let exit: PartialError | undefined;
-  if (report.failures.length > 0) exit = new PartialError(`${report.failures.length} partition writes failed after retries`, { hint: 'run `lake partitions sync` again; --debug shows each call' });
-  else if (report.projection === null && problems > 0) exit = new PartialError(`${report.anomalies.length} prefixes do not fit the partition layout and were not registered`, { hint: 'move or delete the objects listed under anomalies' });
+  if (report.failures.length > 0) exit = new PartialError(`${plural(report.failures.length, 'partition write', 'partition writes')} failed after retries`, { hint: 'run `lake partitions sync` again; --debug shows each call' });
+  else if (report.projection === null && problems > 0) exit = new PartialError(`${plural(report.anomalies.length, 'prefix does', 'prefixes do')} not fit the partition layout and ${report.anomalies.length === 1 ? 'was' : 'were'} not registered`, { hint: 'move or delete the objects listed under anomalies' });
   return { data: report, view: renderSync, exit };
 }
 

@@ -1,7 +1,8 @@
 /**
  * The demo's web-log sample: `{source, logtype, timestamp, message}` rows, generated from a
- * seed so every run (and every test) sees the same data. A few rows are malformed on purpose,
- * of the kinds Firehose rejects, so `lake errors` has something to show.
+ * seed so every run (and every test) sees the same data. A few rows are malformed on purpose:
+ * in the CSV, of the kinds `lake send`'s check refuses (dead-lettered before sending); in the
+ * NDJSON, of the kinds Firehose rejects (error records for `lake errors` to show).
  */
 
 export interface SampleOptions {
@@ -81,25 +82,47 @@ export function malformedLines(count: number, start: Date): string[] {
   return Array.from({ length: count }, (_, i) => kinds[i % kinds.length]!(i));
 }
 
-/** The sample as NDJSON: good rows with malformed ones spread evenly among them. */
-export function sampleNdjson(options: SampleOptions): string {
-  const bad = malformedLines(options.malformed, options.start);
-  const every = options.malformed > 0 ? Math.floor(options.rows / (options.malformed + 1)) : Infinity;
+/**
+ * Malformed CSV rows of three kinds `lake send` refuses before sending: a time nobody can
+ * read, a word where a number goes, and a row cut short (one field missing).
+ */
+export function malformedCsvLines(count: number, start: Date): string[] {
+  const kinds = [
+    (i: number) => `web-01,INFO,yesterday at noon,bad time ${i},1`,
+    (i: number) => `web-02,ERROR,${sqlTimestamp(start)},bad number ${i},fast`,
+    (i: number) => `web-03,WARN,${sqlTimestamp(start)},cut off ${i}`,
+  ];
+  return Array.from({ length: count }, (_, i) => kinds[i % kinds.length]!(i));
+}
+
+/** Good lines with the bad ones spread evenly among them (the rest at the end). */
+function interleave(good: Iterable<string>, rows: number, bad: string[]): string[] {
+  const every = bad.length > 0 ? Math.floor(rows / (bad.length + 1)) : Infinity;
   const lines: string[] = [];
   let i = 0;
-  for (const row of sampleRows(options)) {
-    lines.push(JSON.stringify(row));
+  for (const line of good) {
+    lines.push(line);
     i++;
     if (i % every === 0 && bad.length > 0) lines.push(bad.shift()!);
   }
   lines.push(...bad);
-  return `${lines.join('\n')}\n`;
+  return lines;
 }
 
-/** The sample as CSV with a header row (quoted where needed). */
+/** The sample as NDJSON: good rows with malformed ones spread evenly among them. */
+export function sampleNdjson(options: SampleOptions): string {
+  const good = (function* () {
+    for (const row of sampleRows(options)) yield JSON.stringify(row);
+  })();
+  return `${interleave(good, options.rows, malformedLines(options.malformed, options.start)).join('\n')}\n`;
+}
+
+/** The sample as CSV with a header row (quoted where needed), malformed rows spread among the good. */
 export function sampleCsv(options: SampleOptions): string {
   const quote = (v: string) => (/[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
-  const lines = ['source,logtype,timestamp,message,latency_ms'];
-  for (const r of sampleRows(options)) lines.push([r.source, r.logtype, r.timestamp, quote(r.message), String(r.latency_ms)].join(','));
+  const good = (function* () {
+    for (const r of sampleRows(options)) yield [r.source, r.logtype, r.timestamp, quote(r.message), String(r.latency_ms)].join(',');
+  })();
+  const lines = ['source,logtype,timestamp,message,latency_ms', ...interleave(good, options.rows, malformedCsvLines(options.malformed, options.start))];
   return `${lines.join('\n')}\n`;
 }
