@@ -2,12 +2,13 @@
 // heavy packages are reached through dynamic import() and land in their own chunks, so
 // `lake --help` parses only what it needs. Native and large SDK packages stay external.
 import { build } from 'esbuild';
-import { readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { basename } from 'node:path';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
-rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
-
-await build({
+// Files are overwritten in place and stale ones removed afterwards, so a lake process started
+// from dist/ while a build runs (a parallel test run) never finds its folder gone.
+const result = await build({
   entryPoints: { main: 'src/main.ts' },
   outdir: 'dist',
   bundle: true,
@@ -22,4 +23,8 @@ await build({
   packages: 'external',
   define: { __LAKE_VERSION__: JSON.stringify(pkg.version) },
   logLevel: 'warning',
+  metafile: true,
 });
+const fresh = new Set(Object.keys(result.metafile.outputs).map((f) => basename(f)));
+const dist = new URL('../dist/', import.meta.url);
+for (const f of readdirSync(dist)) if (!fresh.has(f)) rmSync(new URL(f, dist), { recursive: true, force: true });
