@@ -26,7 +26,8 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/commands/**', 'src/program.ts', 'src/main.ts', 'src/lib/context.ts', 'src/lib/config.ts'],
+    // What every run loads before a command needs anything heavy.
+    files: ['src/commands/**', 'src/program.ts', 'src/main.ts', 'src/lib/context.ts', 'src/lib/config*.ts', 'src/lib/suggest.ts', 'src/lib/errors.ts'],
     rules: { '@typescript-eslint/no-restricted-imports': ['error', heavyImportRule] },
   },
   {

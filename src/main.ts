@@ -4,15 +4,15 @@
  */
 import { type Command, CommanderError } from 'commander';
 import type { CommandApp, Outcome, RunFunction } from './commands/command.js';
-import { nearest } from './lib/config.js';
-import { type GlobalOptions, type GlobalSources, LakeContext } from './lib/context.js';
+import type { GlobalOptions, GlobalSources, LakeContext } from './lib/context.js';
 import type { BackendDeps } from './lib/backend.js';
 import { ExitCode, LakeError, UsageError, toLakeError } from './lib/errors.js';
 import { OutputHost, outputSettings } from './lib/output/host.js';
 import { type IO, processIO } from './lib/output/io.js';
 import { OUTPUT_FORMATS, type OutputFormat } from './lib/output/render.js';
 import type { Backend } from './lib/ports.js';
-import { createProgram } from './program.js';
+import { commandsNamedIn, createProgram } from './program.js';
+import { nearest } from './lib/suggest.js';
 
 export const VERSION = __LAKE_VERSION__;
 
@@ -35,6 +35,7 @@ export async function main(argv: string[], io: IO = processIO(), options: MainOp
       // Second Ctrl-C: the user wants out now, whatever is still settling.
       io.stderr.write('lake: interrupted again, exiting now\n');
       process.exit(ExitCode.interrupted);
+      return;
     }
     io.stderr.write('\nlake: stopping (press Ctrl-C again to exit at once)...\n');
     controller.abort(new DOMException('interrupted', 'AbortError'));
@@ -51,6 +52,8 @@ export async function main(argv: string[], io: IO = processIO(), options: MainOp
       const args = commanderArgs.slice(0, -2).flatMap((a) => (Array.isArray(a) ? (a as string[]) : a === undefined ? [] : [String(a)]));
       const { globals, sources } = readGlobals(command, io.env);
       out = new OutputHost(io, outputSettings(io, globals));
+      // The context (config, backend factory) loads with the first command that runs.
+      const { LakeContext } = await import('./lib/context.js');
       context = new LakeContext({ io, out, globals, sources, signal: controller.signal, version: VERSION, now: options.now, backendFactory: options.backendFactory });
       const outcome: Outcome | undefined = await run(context, opts, args, command);
       if (outcome) {
@@ -60,17 +63,34 @@ export async function main(argv: string[], io: IO = processIO(), options: MainOp
     },
   };
 
-  let helpText = '';
-  const program = createProgram(app, VERSION);
-  configureAll(program, io, (text) => {
-    helpText += text;
+  // The reader of stdout may go away early (`lake query ... | head -1`): stop the work and
+  // exit 0 without a word, as the AWS CLI does for a closed pipe. Node ignores SIGPIPE, so
+  // without this the write's EPIPE would end lake with a stack trace.
+  let outputClosed = false;
+  let outputFailure: NodeJS.ErrnoException | undefined;
+  const stopListeningOut = onStreamError(io.stdout, (err) => {
+    if (err.code === 'EPIPE') outputClosed = true;
+    else outputFailure ??= err;
+    controller.abort(new DOMException('standard output closed', 'AbortError'));
   });
+  // Nothing is left to tell a closed stderr; the result and exit code still count.
+  const stopListeningErr = onStreamError(io.stderr, () => {});
+  const cannotWrite = () => {
+    out.error(new LakeError(`cannot write to standard output: ${outputFailure!.message}`, { cause: outputFailure }));
+    return ExitCode.failed;
+  };
 
+  let helpText = '';
+  let program: Command | undefined;
   try {
-    await program.parseAsync(argv, { from: 'user' });
-    return ExitCode.ok;
+    program = await createProgram(app, VERSION, commandsNamedIn(argv));
+    configureAll(program, io, (text) => {
+      helpText += text;
+    });
+    await program.parseAsync(expandHelp(argv, program.commands.map((c) => c.name())), { from: 'user' });
+    return outputFailure ? cannotWrite() : ExitCode.ok;
   } catch (err) {
-    if (err instanceof CommanderError) {
+    if (err instanceof CommanderError && program) {
       if (err.exitCode === 0 || err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return ExitCode.ok;
       if (err.code === 'commander.help' || err.code === 'commander.executeSubCommandAsync') {
         io.stderr.write(helpText);
@@ -80,6 +100,11 @@ export async function main(argv: string[], io: IO = processIO(), options: MainOp
       return ExitCode.usage;
     }
     const lakeError = toLakeError(err);
+    if (controller.signal.aborted && lakeError.exitCode === ExitCode.interrupted) {
+      // Stopped because the output went away: the reader has what it wanted.
+      if (outputClosed) return ExitCode.ok;
+      if (outputFailure) return cannotWrite();
+    }
     if (controller.signal.aborted && !(err instanceof LakeError)) {
       out.error(toLakeError(new DOMException('interrupted', 'AbortError')));
       return ExitCode.interrupted;
@@ -88,11 +113,54 @@ export async function main(argv: string[], io: IO = processIO(), options: MainOp
     return lakeError.exitCode;
   } finally {
     await context?.close().catch((err: unknown) => out.debug(`closing the backend failed: ${String(err)}`));
+    stopListeningOut();
+    stopListeningErr();
     if (handleSignals) {
       process.off('SIGINT', onSigint);
       process.off('SIGTERM', onSigint);
     }
   }
+}
+
+/** Global options that take a value: the word after them is not a command. */
+const GLOBAL_VALUE_FLAGS = new Set(['-c', '--config', '--profile', '--region', '--endpoint-url', '-o', '--output']);
+
+/**
+ * `lake help partitions sync` as `lake partitions sync --help`: commander's help command
+ * takes one command name, and would show the help of `partitions`.
+ */
+export function expandHelp(argv: string[], commandNames: string[]): string[] {
+  let i = 0;
+  while (i < argv.length && argv[i]!.startsWith('-')) i += GLOBAL_VALUE_FLAGS.has(argv[i]!) ? 2 : 1;
+  if (argv[i] !== 'help') return argv;
+  const rest = argv.slice(i + 1);
+  if (rest.filter((a) => !a.startsWith('-')).length < 2 || !commandNames.includes(rest[0]!)) return argv;
+  return [...argv.slice(0, i), ...rest, '--help'];
+}
+
+/** Per stream, the runs listening for its write errors (runs nest: `lake demo` runs steps). */
+const streamErrorListeners = new WeakMap<object, Set<(err: NodeJS.ErrnoException) => void>>();
+
+/**
+ * Listens for write errors on a stream that can report them (process streams do; test
+ * captures do not) until the returned function is called. One listener a stream stays for
+ * good: an EPIPE can surface after main() has returned, and an unheard 'error' event would
+ * end the process with a stack trace.
+ */
+function onStreamError(stream: object, listener: (err: NodeJS.ErrnoException) => void): () => void {
+  const emitter = stream as Partial<Pick<NodeJS.EventEmitter, 'on'>>;
+  if (typeof emitter.on !== 'function') return () => {};
+  let listeners = streamErrorListeners.get(stream);
+  if (!listeners) {
+    const runs = new Set<(err: NodeJS.ErrnoException) => void>();
+    emitter.on.call(stream, 'error', (err: NodeJS.ErrnoException) => {
+      for (const run of runs) run(err);
+    });
+    streamErrorListeners.set(stream, runs);
+    listeners = runs;
+  }
+  listeners.add(listener);
+  return () => listeners.delete(listener);
 }
 
 /** Routes commander's own writing: help and version to stdout, its error text to us. */

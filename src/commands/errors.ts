@@ -110,9 +110,7 @@ export function registerErrors(parent: Command, app: CommandApp): void {
     .option('--concurrency <n>', 'objects read at once', '16')
     .addHelpText('after', examples(
       ['lake errors', 'error records of the last 24 hours, grouped by type and code'],
-      ['lake errors --samples 3 --since 7d', 'three decoded records a group, with the column that did not convert'],
       ['lake errors --fail-on-errors --since 1h', 'CI gate: exit 3 if anything failed in the last hour'],
-      ['lake errors --raw | jq -r .rawData', 'the failed records as they were sent'],
       ['lake errors --redrive --transform fix.mjs --dry-run', 'how many records the fix repairs, without sending'],
     ) + '\nA transform gets the record (the JSON object, or the text when it is not one object) and\n{ type, code, message, column, value, key, arrival }; it returns the fixed record or null.\n' +
       '\nExit: 0 ok, 3 errors found with --fail-on-errors or records still failing after --redrive, 2 bad flags, 5 credentials.\n')

@@ -4,7 +4,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { dirname, relative, resolve } from 'node:path';
 import { Option } from 'commander';
-import { CONFIG_FILE } from '../lib/config.js';
+import { CONFIG_FILE, awsRegionFromEnv } from '../lib/config.js';
 import type { LakeContext } from '../lib/context.js';
 import { UsageError } from '../lib/errors.js';
 import { type Inference, inferSchema } from '../lib/infer.js';
@@ -63,7 +63,8 @@ export async function runInit(ctx: LakeContext, flags: InitFlags): Promise<Outco
   const { document, config } = scaffoldConfig({
     name,
     backend,
-    region: ctx.globals.region,
+    // The region in effect now: the flag or LAKE_REGION, else the AWS CLI's variables.
+    region: ctx.globals.region ?? awsRegionFromEnv(ctx.io.env)?.value,
     columns,
     keyMappings,
     timeField: flags.timeField,

@@ -102,7 +102,6 @@ export function registerQuery(parent: Command, app: CommandApp): void {
         ["lake query \"SELECT source, count(*) FROM events WHERE year = '2024' AND month = '05' GROUP BY 1\"", 'rows as a table on a terminal; the cost line on stderr'],
         ['lake query --file daily.sql --estimate', 'what it would scan and cost, without running it'],
         ['lake query --file daily.sql --max-cost 0.01 -o csv > daily.csv', 'refused (exit 4) if the estimate costs more than a cent; rows streamed as CSV'],
-        ["echo 'SELECT * FROM events WHERE day = ?' | lake query - --param \"'17'\" --out rows.ndjson", 'SQL from stdin, a bound parameter, every row to a file'],
       ) + '\nCost: bytes scanned rounded up to the next MB (10^6 bytes), 10 MB minimum, at pricePerTiB dollars per TiB (2^40 bytes).\nFailed queries and DDL are free. Ctrl-C stops the query on the engine and reports what it billed (exit 130).\n',
     )
     .action(app.action<QueryFlags>((ctx, flags, args) => runQueryCommand(ctx, flags, args)));

@@ -108,7 +108,6 @@ export const registerSend: Registrar = (parent, app) => {
       'after',
       examples(
         ['lake send events.csv', 'check each row against the table, send the good ones, dead-letter the rest'],
-        ['lake send "exports/*.ndjson.gz" --pack', 'many gzipped files, packed to cut ingestion cost'],
         ['cat events.json | lake send - --validate-only', 'report what Firehose would reject, send nothing'],
         ['lake send --resume', 'continue after Ctrl-C or a crash without re-sending accepted rows'],
       ) + '\nExit: 0 all accepted, 3 some rejected or undelivered (see the dead-letter file), 2 unreadable input, 5 credentials, 130 interrupted.\n',

@@ -1,70 +1,19 @@
 /**
  * lake.config.json: found upward from the working directory (or named with -c), validated
  * on load with messages naming the file and the field, and merged with environment and
- * flags: flags > LAKE_* env > file > defaults. Every resolved value remembers its source so
- * `lake config` can show it.
+ * flags. Precedence, highest first: flag > LAKE_* env > file > AWS_REGION /
+ * AWS_DEFAULT_REGION (region only, as the AWS CLI reads them) > defaults. Every resolved
+ * value remembers its source so `lake config` can show it.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { CONFIG_FILE, type ResolvedConfig, type ValueSource, allSources, defaultConfig } from './config-defaults.js';
+import { validateConfig } from './config-validate.js';
 import { ConfigError } from './errors.js';
-import { GlueTypeError, parseGlueType } from './glue-types.js';
-import type { Column } from './ports.js';
 
-export const CONFIG_FILE = 'lake.config.json';
-export const TIME_KEYS = ['year', 'month', 'day', 'hour'] as const;
-export type TimeKey = (typeof TIME_KEYS)[number];
-
-export interface LakeConfig {
-  name: string;
-  backend: 'local' | 'aws';
-  region: string;
-  profile?: string;
-  endpointUrl?: string;
-  /** Local backend: the folder holding s3/, the catalog and query state. */
-  lakeDir: string;
-  bucket: string;
-  prefix: string;
-  errorPrefix: string;
-  backupPrefix: string | null;
-  database: string;
-  table: string;
-  stream: string;
-  workgroup: string;
-  resultsPrefix: string;
-  stackName: string;
-  columns: Column[];
-  partitioning: {
-    keys: TimeKey[];
-    /** 'arrival' or the name of a timestamp column (event time). */
-    time: string;
-    layout: 'hive' | 'firehose';
-    projection: boolean;
-  };
-  buffering: { sizeMiB: number; intervalSeconds: number };
-  serde: {
-    convertDotsInJsonKeysToUnderscores: boolean;
-    caseInsensitive: boolean;
-    columnToJsonKeyMappings: Record<string, string>;
-  };
-  pricePerTiB: number;
-  /** Workgroup cutoff in bytes (config accepts "10GB"-style sizes). */
-  bytesScannedCutoff: number | null;
-  /** Default guards for `lake query`. */
-  maxBytes: number | null;
-  maxCostUsd: number | null;
-  kinesisSource: boolean;
-  api: boolean;
-}
-
-export type ValueSource = 'default' | 'file' | `env:${string}` | 'flag';
-
-export interface ResolvedConfig {
-  config: LakeConfig;
-  /** Absolute path of the file read, or undefined when none was found. */
-  path?: string;
-  /** Source of each top-level field. */
-  sources: Record<keyof LakeConfig, ValueSource>;
-}
+export * from './config-defaults.js';
+export { validateConfig } from './config-validate.js';
+export { nearest, suggest } from './suggest.js';
 
 /** What the command line and environment say, already parsed by the program. */
 export interface ConfigOverrides {
@@ -73,57 +22,8 @@ export interface ConfigOverrides {
   profile?: { value: string; source: ValueSource };
   endpointUrl?: { value: string; source: ValueSource };
   backend?: { value: string; source: ValueSource };
-}
-
-const SIZE_UNITS: Record<string, number> = {
-  b: 1,
-  kb: 1e3,
-  mb: 1e6,
-  gb: 1e9,
-  tb: 1e12,
-  kib: 2 ** 10,
-  mib: 2 ** 20,
-  gib: 2 ** 30,
-  tib: 2 ** 40,
-};
-
-/** "10GB" -> 10_000_000_000, "64MiB" -> 67108864, 1234 -> 1234. Undefined when unreadable. */
-export function parseSize(value: string | number): number | undefined {
-  if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? Math.floor(value) : undefined;
-  const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(value);
-  if (!match) return undefined;
-  const unit = SIZE_UNITS[(match[2] || 'b').toLowerCase()];
-  if (unit === undefined) return undefined;
-  return Math.round(Number(match[1]) * unit);
-}
-
-export function defaultConfig(name = 'lake'): LakeConfig {
-  return {
-    name,
-    backend: 'local',
-    region: 'us-east-1',
-    lakeDir: '.lake',
-    bucket: `${name}-data`,
-    prefix: 'data/',
-    errorPrefix: 'errors/',
-    backupPrefix: null,
-    database: name.replace(/-/g, '_'),
-    table: 'events',
-    stream: `${name}-ingest`,
-    workgroup: name,
-    resultsPrefix: 'athena-results/',
-    stackName: `lake-${name}`,
-    columns: [],
-    partitioning: { keys: ['year', 'month', 'day', 'hour'], time: 'arrival', layout: 'hive', projection: false },
-    buffering: { sizeMiB: 64, intervalSeconds: 60 },
-    serde: { convertDotsInJsonKeysToUnderscores: false, caseInsensitive: true, columnToJsonKeyMappings: {} },
-    pricePerTiB: 5,
-    bytesScannedCutoff: null,
-    maxBytes: null,
-    maxCostUsd: null,
-    kinesisSource: false,
-    api: false,
-  };
+  /** The SDK's region variables: used only when neither flag, LAKE_REGION nor the file sets one. */
+  awsRegion?: { value: string; source: ValueSource };
 }
 
 /** Looks for lake.config.json in `cwd` and each parent. */
@@ -169,12 +69,12 @@ export function loadConfig(cwd: string, overrides: ConfigOverrides = {}, options
   return applyOverrides(resolved, overrides);
 }
 
-function allSources(source: ValueSource): Record<keyof LakeConfig, ValueSource> {
-  return Object.fromEntries(Object.keys(defaultConfig()).map((k) => [k, source])) as Record<keyof LakeConfig, ValueSource>;
-}
-
 function applyOverrides(resolved: ResolvedConfig, overrides: ConfigOverrides): ResolvedConfig {
   const { config, sources } = resolved;
+  if (overrides.awsRegion && sources.region === 'default') {
+    config.region = overrides.awsRegion.value;
+    sources.region = overrides.awsRegion.source;
+  }
   if (overrides.region) {
     config.region = overrides.region.value;
     sources.region = overrides.region.source;
@@ -197,234 +97,14 @@ function applyOverrides(resolved: ResolvedConfig, overrides: ConfigOverrides): R
   return resolved;
 }
 
-// ---------------------------------------------------------------- validation
-
-class Problems {
-  readonly list: string[] = [];
-  constructor(private readonly file: string) {}
-  add(field: string, message: string): void {
-    this.list.push(`${this.file}: ${field}: ${message}`);
+/**
+ * The region the AWS CLI and SDKs would take from the environment: AWS_REGION first, then
+ * AWS_DEFAULT_REGION (the AWS CLI's own name). Empty values count as unset.
+ */
+export function awsRegionFromEnv(env: Record<string, string | undefined>): { value: string; source: ValueSource } | undefined {
+  for (const name of ['AWS_REGION', 'AWS_DEFAULT_REGION']) {
+    const value = env[name]?.trim();
+    if (value) return { value, source: `env:${name}` };
   }
-}
-
-type Raw = Record<string, unknown>;
-
-const isObject = (v: unknown): v is Raw => typeof v === 'object' && v !== null && !Array.isArray(v);
-const describe = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'string' ? `'${v}'` : String(v));
-
-/** Validates a parsed config document; throws one ConfigError listing every problem. */
-export function validateConfig(raw: unknown, file = CONFIG_FILE): ResolvedConfig {
-  const problems = new Problems(file);
-  if (!isObject(raw)) throw new ConfigError(`${file}: expected a JSON object at the top level`);
-  const name = typeof raw.name === 'string' && /^[a-z][a-z0-9-]{0,39}$/.test(raw.name) ? raw.name : 'lake';
-  if (raw.name !== undefined && name !== raw.name) problems.add('name', `expected lowercase letters, digits and '-', starting with a letter, at most 40 characters, got ${describe(raw.name)}`);
-  const config = defaultConfig(name);
-  const sources = allSources('default');
-  const known = new Set(Object.keys(config));
-  for (const key of Object.keys(raw)) {
-    if (key === '$schema') continue;
-    if (!known.has(key)) problems.add(key, `unknown field${suggest(key, [...known])}`);
-  }
-  const take = <K extends keyof LakeConfig>(key: K, read: (v: unknown, field: string) => LakeConfig[K] | undefined): void => {
-    if (raw[key] === undefined) return;
-    const value = read(raw[key], key);
-    if (value !== undefined) {
-      config[key] = value;
-      sources[key] = 'file';
-    }
-  };
-  const str = (pattern?: RegExp, what?: string) => (v: unknown, field: string): string | undefined => {
-    if (typeof v !== 'string' || v.length === 0) return void problems.add(field, `expected a non-empty string, got ${describe(v)}`);
-    if (pattern && !pattern.test(v)) return void problems.add(field, `expected ${what}, got ${describe(v)}`);
-    return v;
-  };
-  const prefix = (v: unknown, field: string): string | undefined => {
-    const s = str(/^[^/].*\/$|^$/, "a key prefix ending in '/' and not starting with '/'")(v, field);
-    if (s !== undefined && s.split('/').includes('..')) return void problems.add(field, "must not contain '..'");
-    return s;
-  };
-  const num = (min: number, max: number, integer = false) => (v: unknown, field: string): number | undefined => {
-    if (typeof v !== 'number' || !Number.isFinite(v) || (integer && !Number.isInteger(v))) return void problems.add(field, `expected ${integer ? 'an integer' : 'a number'}, got ${describe(v)}`);
-    if (v < min || v > max) return void problems.add(field, `expected ${min} to ${max}, got ${v}`);
-    return v;
-  };
-  const bool = (v: unknown, field: string): boolean | undefined => (typeof v === 'boolean' ? v : void problems.add(field, `expected true or false, got ${describe(v)}`));
-  const size = (v: unknown, field: string): number | null | undefined => {
-    if (v === null) return null;
-    const bytes = typeof v === 'string' || typeof v === 'number' ? parseSize(v) : undefined;
-    if (bytes === undefined) return void problems.add(field, `expected a size like "10GB", "500MiB" or a number of bytes, got ${describe(v)}`);
-    return bytes;
-  };
-
-  take('name', (v) => (typeof v === 'string' ? name : undefined));
-  take('backend', (v, f) => (v === 'local' || v === 'aws' ? v : void problems.add(f, `expected one of local, aws, got ${describe(v)}`)));
-  take('region', str(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region like us-east-1'));
-  take('profile', str());
-  take('endpointUrl', str(/^https?:\/\//, 'an http(s) URL'));
-  take('lakeDir', str());
-  take('bucket', str(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)'));
-  take('prefix', prefix);
-  take('errorPrefix', prefix);
-  take('backupPrefix', (v, f) => (v === null ? null : prefix(v, f)));
-  take('database', str(/^[a-z0-9_]{1,255}$/, 'lowercase letters, digits and underscores (Glue/Athena naming)'));
-  take('table', str(/^[a-z0-9_]{1,255}$/, 'lowercase letters, digits and underscores (Glue/Athena naming)'));
-  take('stream', str(/^[a-zA-Z0-9_.-]{1,64}$/, 'a Firehose stream name (1-64 of letters, digits, _ . -)'));
-  take('workgroup', str(/^[a-zA-Z0-9._-]{1,128}$/, 'an Athena workgroup name'));
-  take('resultsPrefix', prefix);
-  take('stackName', str(/^[a-zA-Z][a-zA-Z0-9-]{0,127}$/, 'a CloudFormation stack name'));
-  take('columns', (v, f) => readColumns(v, f, problems));
-  take('partitioning', (v, f) => readPartitioning(v, f, problems, config.partitioning));
-  take('buffering', (v, f) => {
-    if (!isObject(v)) return void problems.add(f, 'expected an object');
-    const out = { ...config.buffering };
-    if (v.sizeMiB !== undefined) out.sizeMiB = num(1, 128, true)(v.sizeMiB, `${f}.sizeMiB`) ?? out.sizeMiB;
-    if (v.intervalSeconds !== undefined) out.intervalSeconds = num(0, 900, true)(v.intervalSeconds, `${f}.intervalSeconds`) ?? out.intervalSeconds;
-    for (const k of Object.keys(v)) if (!(k in out)) problems.add(`${f}.${k}`, `unknown field${suggest(k, Object.keys(out))}`);
-    return out;
-  });
-  take('serde', (v, f) => {
-    if (!isObject(v)) return void problems.add(f, 'expected an object');
-    const out = { ...config.serde, columnToJsonKeyMappings: { ...config.serde.columnToJsonKeyMappings } };
-    if (v.convertDotsInJsonKeysToUnderscores !== undefined) out.convertDotsInJsonKeysToUnderscores = bool(v.convertDotsInJsonKeysToUnderscores, `${f}.convertDotsInJsonKeysToUnderscores`) ?? false;
-    if (v.caseInsensitive !== undefined) out.caseInsensitive = bool(v.caseInsensitive, `${f}.caseInsensitive`) ?? true;
-    if (v.columnToJsonKeyMappings !== undefined) {
-      const m = v.columnToJsonKeyMappings;
-      if (!isObject(m) || Object.values(m).some((x) => typeof x !== 'string')) problems.add(`${f}.columnToJsonKeyMappings`, 'expected an object of column name to JSON key strings');
-      else out.columnToJsonKeyMappings = m as Record<string, string>;
-    }
-    for (const k of Object.keys(v)) if (!(k in out)) problems.add(`${f}.${k}`, `unknown field${suggest(k, Object.keys(out))}`);
-    return out;
-  });
-  take('pricePerTiB', num(0, 1000));
-  take('bytesScannedCutoff', (v, f) => {
-    const bytes = size(v, f);
-    if (bytes !== null && bytes !== undefined && bytes < 10_000_000) return void problems.add(f, `Athena's minimum cutoff is 10MB, got ${bytes} bytes`);
-    return bytes;
-  });
-  take('maxBytes', size);
-  take('maxCostUsd', (v, f) => (v === null ? null : num(0, 1e9)(v, f)));
-  take('kinesisSource', bool);
-  take('api', bool);
-
-  // Cross-field rules.
-  const { time } = config.partitioning;
-  if (time !== 'arrival') {
-    const column = config.columns.find((c) => c.name === time);
-    if (!column) problems.add('partitioning.time', `'${time}' is not one of the columns; expected 'arrival' or a column name`);
-    else if (column.type !== 'timestamp' && column.type !== 'date' && column.type !== 'string' && column.type !== 'bigint') {
-      problems.add('partitioning.time', `column '${time}' has type ${column.type}; event time needs timestamp, date, string or bigint`);
-    }
-  }
-  for (const key of config.partitioning.keys) {
-    if (config.columns.some((c) => c.name === key)) problems.add('columns', `'${key}' is a partition key and cannot also be a column`);
-  }
-  const prefixes: [string, string][] = [];
-  for (const key of ['prefix', 'errorPrefix', 'resultsPrefix', 'backupPrefix'] as const) {
-    const value = config[key];
-    if (typeof value === 'string' && value.length > 0) prefixes.push([key, value]);
-  }
-  prefixes.forEach(([a, pa], i) => {
-    for (const [b, pb] of prefixes.slice(i + 1)) {
-      if (pa.startsWith(pb) || pb.startsWith(pa)) problems.add(b, `'${pb}' overlaps ${a} '${pa}': data, errors, backups and results need separate prefixes`);
-    }
-  });
-
-  if (problems.list.length > 0) {
-    throw new ConfigError(problems.list.join('\n'), { hint: 'fix the fields named above; `lake init --help` shows a valid configuration' });
-  }
-  return { config, sources };
-}
-
-function readColumns(v: unknown, field: string, problems: Problems): Column[] | undefined {
-  if (!Array.isArray(v)) return void problems.add(field, 'expected an array of {"name","type"} objects');
-  const seen = new Set<string>();
-  const out: Column[] = [];
-  v.forEach((c, i) => {
-    const f = `${field}[${i}]`;
-    if (!isObject(c)) return problems.add(f, 'expected an object with "name" and "type"');
-    if (typeof c.name !== 'string' || !/^[a-z_][a-z0-9_]*$/.test(c.name)) {
-      return problems.add(`${f}.name`, `expected a lowercase column name (letters, digits, _), got ${describe(c.name)}`);
-    }
-    if (seen.has(c.name)) return problems.add(`${f}.name`, `duplicate column '${c.name}'`);
-    seen.add(c.name);
-    if (typeof c.type !== 'string') return problems.add(`${f}.type`, `expected a Glue type string, got ${describe(c.type)}`);
-    try {
-      parseGlueType(c.type);
-    } catch (err) {
-      if (err instanceof GlueTypeError) return problems.add(`${f}.type`, err.message);
-      throw err;
-    }
-    out.push(c.comment === undefined ? { name: c.name, type: c.type.toLowerCase() } : { name: c.name, type: c.type.toLowerCase(), comment: String(c.comment) });
-  });
-  return out;
-}
-
-function readPartitioning(v: unknown, field: string, problems: Problems, base: LakeConfig['partitioning']): LakeConfig['partitioning'] | undefined {
-  if (!isObject(v)) return void problems.add(field, 'expected an object');
-  const out = { ...base };
-  for (const k of Object.keys(v)) if (!(k in out)) problems.add(`${field}.${k}`, `unknown field${suggest(k, Object.keys(out))}`);
-  if (v.keys !== undefined) {
-    if (!Array.isArray(v.keys) || v.keys.length === 0) problems.add(`${field}.keys`, 'expected a non-empty array, e.g. ["year","month","day","hour"]');
-    else {
-      let ok = true;
-      v.keys.forEach((k, i) => {
-        if (k !== TIME_KEYS[i]) {
-          ok = false;
-          problems.add(`${field}.keys[${i}]`, i < TIME_KEYS.length ? `expected ${TIME_KEYS[i]} (keys are year, month, day, hour in that order, and may stop early), got ${describe(k)}` : 'too many keys: at most year, month, day, hour');
-        }
-      });
-      if (ok) out.keys = v.keys as TimeKey[];
-    }
-  }
-  if (v.time !== undefined) {
-    if (typeof v.time !== 'string' || v.time.length === 0) problems.add(`${field}.time`, `expected 'arrival' or a column name, got ${describe(v.time)}`);
-    else out.time = v.time;
-  }
-  if (v.layout !== undefined) {
-    if (v.layout !== 'hive' && v.layout !== 'firehose') problems.add(`${field}.layout`, `expected one of hive, firehose, got ${describe(v.layout)}`);
-    else out.layout = v.layout;
-  }
-  if (v.projection !== undefined) {
-    if (typeof v.projection !== 'boolean') problems.add(`${field}.projection`, `expected true or false, got ${describe(v.projection)}`);
-    else out.projection = v.projection;
-  }
-  return out;
-}
-
-/** ` (did you mean 'x'?)` when a known name is within edit distance 2. */
-export function suggest(word: string, candidates: string[]): string {
-  const best = nearest(word, candidates);
-  return best ? ` (did you mean '${best}'?)` : '';
-}
-
-export function nearest(word: string, candidates: string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Math.max(2, Math.floor(word.length / 3)) + 1;
-  for (const c of candidates) {
-    const d = editDistance(word.toLowerCase(), c.toLowerCase());
-    if (d < bestDistance) {
-      best = c;
-      bestDistance = d;
-    }
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const current = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = current;
-    }
-  }
-  return row[b.length]!;
-}
-
-/** s3://bucket/prefix for the table's data. */
-export function tableLocation(config: LakeConfig): string {
-  return `s3://${config.bucket}/${config.prefix}`;
+  return undefined;
 }

@@ -4,7 +4,7 @@
  */
 import { createInterface } from 'node:readline/promises';
 import { type BackendDeps, createBackend } from './backend.js';
-import { type ConfigOverrides, type LakeConfig, type ResolvedConfig, type ValueSource, loadConfig } from './config.js';
+import { type ConfigOverrides, type LakeConfig, type ResolvedConfig, type ValueSource, awsRegionFromEnv, loadConfig } from './config.js';
 import { UsageError } from './errors.js';
 import type { IO } from './output/io.js';
 import type { OutputHost } from './output/host.js';
@@ -87,6 +87,7 @@ export class LakeContext {
     overrides.region = flagOrEnv('region');
     overrides.profile = flagOrEnv('profile');
     overrides.endpointUrl = flagOrEnv('endpointUrl');
+    overrides.awsRegion = awsRegionFromEnv(env);
     if (env.LAKE_BACKEND) overrides.backend = { value: env.LAKE_BACKEND, source: 'env:LAKE_BACKEND' };
     return overrides;
   }

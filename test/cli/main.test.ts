@@ -1,7 +1,10 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { PassThrough } from 'node:stream';
+import { describe, expect, it, vi } from 'vitest';
+import type { IO } from '../../src/lib/output/io.js';
+import { main } from '../../src/main.js';
 import { runCli } from '../helpers/cli.js';
 
 const emptyDir = () => mkdtempSync(join(tmpdir(), 'lake-cli-'));
@@ -132,5 +135,99 @@ describe('lake (in-process)', () => {
     const run = await runCli(['config', '--debug'], { cwd: emptyDir() });
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/\nConfigError: no lake\.config\.json found[^\n]*\n {4}at /);
+  });
+});
+
+describe('lake help COMMAND', () => {
+  const COMMAND_PATHS = [['init'], ['deploy'], ['destroy'], ['status'], ['send'], ['partitions'], ['partitions', 'sync'], ['partitions', 'list'], ['query'], ['errors'], ['config'], ['demo'], ['completion']];
+
+  it.each(COMMAND_PATHS.map((p) => [p.join(' '), p]))('lake help %s shows its usage and ends with two or three examples of it', async (_name, path) => {
+    const run = await runCli(['help', ...path], { cwd: emptyDir() });
+    expect(run.code).toBe(0);
+    expect(run.stderr).toBe('');
+    expect(run.stdout.split('\n')[0]).toMatch(new RegExp(`^Usage: lake ${path.join(' ')} `));
+    const examples = run.stdout.slice(run.stdout.indexOf('\nExamples:\n')).split('\n').filter((l) => l.startsWith('  $ '));
+    expect(run.stdout).toContain('\nExamples:\n');
+    expect(examples.length === 2 || examples.length === 3, examples.join('\n')).toBe(true);
+    for (const line of examples) expect(line).toContain(`lake ${path.join(' ')}`);
+  });
+
+  it('lake help partitions sync is the help of sync, not of partitions', async () => {
+    const viaHelp = await runCli(['help', 'partitions', 'sync'], { cwd: emptyDir() });
+    const viaFlag = await runCli(['partitions', 'sync', '--help'], { cwd: emptyDir() });
+    expect(viaHelp.stdout).toBe(viaFlag.stdout);
+    expect(viaHelp.stdout.split('\n')[0]).toBe('Usage: lake partitions sync [options]');
+  });
+});
+
+describe('region precedence', () => {
+  const regionOf = async (dir: string, env: Record<string, string>, argv: string[] = []) => {
+    const run = await runCli(['config', '-o', 'json', ...argv], { cwd: dir, env });
+    expect(run.code, run.stderr).toBe(0);
+    const doc = JSON.parse(run.stdout) as { config: { region: string }; sources: { region: string } };
+    return [doc.config.region, doc.sources.region];
+  };
+  const ALL = { LAKE_REGION: 'eu-west-2', AWS_REGION: 'eu-west-3', AWS_DEFAULT_REGION: 'eu-north-1' };
+
+  it('given a region at every level, each level wins over the ones below it', async () => {
+    const withFile = lakeDir({ name: 'shop', region: 'ap-south-1' });
+    const withoutFile = lakeDir({ name: 'shop' });
+    expect(await regionOf(withFile, ALL, ['--region', 'ca-central-1'])).toEqual(['ca-central-1', 'flag']);
+    expect(await regionOf(withFile, ALL)).toEqual(['eu-west-2', 'env:LAKE_REGION']);
+    expect(await regionOf(withFile, { AWS_REGION: 'eu-west-3', AWS_DEFAULT_REGION: 'eu-north-1' })).toEqual(['ap-south-1', 'file']);
+    expect(await regionOf(withoutFile, { AWS_REGION: 'eu-west-3', AWS_DEFAULT_REGION: 'eu-north-1' })).toEqual(['eu-west-3', 'env:AWS_REGION']);
+    expect(await regionOf(withoutFile, { AWS_DEFAULT_REGION: 'eu-north-1' })).toEqual(['eu-north-1', 'env:AWS_DEFAULT_REGION']);
+    expect(await regionOf(withoutFile, {})).toEqual(['us-east-1', 'default']);
+  });
+
+  it('given an empty AWS_REGION, falls through to AWS_DEFAULT_REGION', async () => {
+    expect(await regionOf(lakeDir({ name: 'shop' }), { AWS_REGION: '', AWS_DEFAULT_REGION: 'sa-east-1' })).toEqual(['sa-east-1', 'env:AWS_DEFAULT_REGION']);
+  });
+
+  it('lake init writes the region in effect: the flag, else AWS_REGION / AWS_DEFAULT_REGION', async () => {
+    const regionWritten = async (argv: string[], env: Record<string, string>) => {
+      const dir = emptyDir();
+      const run = await runCli(['init', '--no-deploy', '-o', 'json', ...argv], { cwd: dir, env });
+      expect(run.code, run.stderr).toBe(0);
+      return (JSON.parse(readFileSync(join(dir, 'lake.config.json'), 'utf8')) as { region: string }).region;
+    };
+    expect(await regionWritten([], { AWS_DEFAULT_REGION: 'eu-north-1' })).toBe('eu-north-1');
+    expect(await regionWritten(['--region', 'ap-south-1'], { AWS_REGION: 'eu-west-3' })).toBe('ap-south-1');
+    expect(await regionWritten([], {})).toBe('us-east-1');
+  });
+
+  it('the table names the environment variable the region came from', async () => {
+    const run = await runCli(['config', '-o', 'csv'], { cwd: lakeDir({ name: 'shop' }), env: { AWS_DEFAULT_REGION: 'eu-north-1' } });
+    expect(run.stdout.split('\r\n')).toContain('region,eu-north-1,env:AWS_DEFAULT_REGION');
+  });
+});
+
+describe('Ctrl-C', () => {
+  it('the first aborts the run through its AbortSignal; a second exits at once with 130', async () => {
+    const others = process.listeners('SIGINT');
+    for (const l of others) process.off('SIGINT', l);
+    const exit = vi.spyOn(process, 'exit').mockImplementation((() => undefined) as never);
+    const stderr = { text: '', write(chunk: string) { this.text += chunk; return true; } };
+    const stdout = { text: '', write(chunk: string) { this.text += chunk; return true; } };
+    // stdin never ends: `send -` is still reading when both signals arrive.
+    const stdin = new PassThrough();
+    const io: IO = { stdout, stderr, stdin, env: {}, cwd: lakeDir({ name: 'shop', columns: [{ name: 'id', type: 'bigint' }] }) };
+    try {
+      const running = main(['send', '-', '--no-checkpoint'], io, { handleSignals: true });
+      process.emit('SIGINT');
+      expect(stderr.text).toBe('\nlake: stopping (press Ctrl-C again to exit at once)...\n');
+      expect(exit).not.toHaveBeenCalled();
+      process.emit('SIGINT');
+      expect(exit).toHaveBeenCalledWith(130);
+      expect(stderr.text).toBe('\nlake: stopping (press Ctrl-C again to exit at once)...\nlake: interrupted again, exiting now\n');
+      stdin.end();
+      // With process.exit stubbed, the run goes on: the send saw the abort and stopped.
+      expect(await running).toBe(130);
+      expect(stderr.text.split('\n').slice(3)).toEqual(['lake: interrupted: 0 rows not sent yet', '']);
+      expect(process.listeners('SIGINT')).toEqual([]);
+    } finally {
+      exit.mockRestore();
+      for (const l of others) process.on('SIGINT', l);
+    }
   });
 });

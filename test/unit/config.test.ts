@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/lib/errors.js';
-import { defaultConfig, findConfig, loadConfig, nearest, parseSize, validateConfig } from '../../src/lib/config.js';
+import { awsRegionFromEnv, defaultConfig, findConfig, loadConfig, nearest, parseSize, validateConfig } from '../../src/lib/config.js';
 
 function problemsOf(raw: unknown): string[] {
   try {
@@ -132,6 +132,22 @@ describe('loadConfig', () => {
     const fromDefault = loadConfig(tempDirWith({}));
     expect(fromDefault.config.region).toBe('us-east-1');
     expect(fromDefault.sources.region).toBe('default');
+  });
+
+  it('takes AWS_REGION / AWS_DEFAULT_REGION below the file and above the default, as the AWS CLI does', () => {
+    const awsRegion = { value: 'eu-west-3', source: 'env:AWS_REGION' } as const;
+    const lakeRegion = { value: 'eu-central-1', source: 'env:LAKE_REGION' } as const;
+    const region = (r: { config: { region: string }; sources: { region: string } }) => [r.config.region, r.sources.region];
+    expect(region(loadConfig(tempDirWith({ region: 'eu-west-1' }), { awsRegion, region: lakeRegion }))).toEqual(['eu-central-1', 'env:LAKE_REGION']);
+    expect(region(loadConfig(tempDirWith({ region: 'eu-west-1' }), { awsRegion }))).toEqual(['eu-west-1', 'file']);
+    expect(region(loadConfig(tempDirWith({}), { awsRegion }))).toEqual(['eu-west-3', 'env:AWS_REGION']);
+    expect(region(loadConfig(mkdtempSync(join(tmpdir(), 'lake-none-')), { awsRegion }, { required: false }))).toEqual(['eu-west-3', 'env:AWS_REGION']);
+  });
+
+  it('reads AWS_REGION first, then AWS_DEFAULT_REGION, ignoring empty values', () => {
+    expect(awsRegionFromEnv({ AWS_REGION: 'eu-west-3', AWS_DEFAULT_REGION: 'eu-north-1' })).toEqual({ value: 'eu-west-3', source: 'env:AWS_REGION' });
+    expect(awsRegionFromEnv({ AWS_REGION: ' ', AWS_DEFAULT_REGION: 'eu-north-1' })).toEqual({ value: 'eu-north-1', source: 'env:AWS_DEFAULT_REGION' });
+    expect(awsRegionFromEnv({})).toBeUndefined();
   });
 
   it('given no config anywhere, fails with exit code 2 and a hint to run lake init', () => {

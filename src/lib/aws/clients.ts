@@ -31,9 +31,70 @@ export interface CommonClientConfig {
 
 const SECRET_KEYS = /^(secretAccessKey|sessionToken|accessKeyId|SecretAccessKey|SessionToken|AccessKeyId|authorization|Authorization|x-amz-security-token|credentials|Credentials)$/;
 
-/** JSON of an SDK log entry with every credential-looking field replaced. */
-export function redact(value: unknown): string {
-  return JSON.stringify(value, (key, v: unknown) => (SECRET_KEYS.test(key) ? '[redacted]' : typeof v === 'bigint' ? v.toString() : v));
+/** How much of an SDK log entry --debug shows: enough to see the call, never megabytes. */
+export const REDACT_LIMITS = { depth: 6, items: 20, keys: 40, string: 256, chars: 4096 };
+
+/**
+ * JSON of an SDK log entry for --debug, with every credential-looking field replaced. Safe
+ * on anything the SDK logs: a GetObject output carries its Body, a stream full of cycles;
+ * PutRecordBatch carries megabytes of Uint8Array. Streams and byte arrays are summarised
+ * ("<stream>", "<N bytes>"), cycles marked, and arrays, objects, strings, depth and the
+ * whole line bounded by REDACT_LIMITS.
+ */
+export function redact(value: unknown, maxChars = REDACT_LIMITS.chars): string {
+  const ancestors = new WeakSet<object>();
+  const walk = (v: unknown, depth: number): unknown => {
+    if (typeof v === 'bigint') return v.toString();
+    if (typeof v === 'string') return v.length > REDACT_LIMITS.string ? `${v.slice(0, REDACT_LIMITS.string)}...(${v.length} chars)` : v;
+    if (typeof v === 'function' || typeof v === 'symbol') return undefined;
+    if (typeof v !== 'object' || v === null) return v;
+    if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer) return `<${v.byteLength} bytes>`;
+    if (typeof Blob !== 'undefined' && v instanceof Blob) return `<${v.size} bytes>`;
+    if (isStream(v)) return '<stream>';
+    if (v instanceof Date) return Number.isNaN(v.getTime()) ? 'Invalid Date' : v.toISOString();
+    if (v instanceof Map || v instanceof Set) return `<${v.constructor.name}(${v.size})>`;
+    if (ancestors.has(v)) return '[circular]';
+    if (depth >= REDACT_LIMITS.depth) return Array.isArray(v) ? `[array(${v.length})]` : '[object]';
+    ancestors.add(v);
+    try {
+      if (Array.isArray(v)) {
+        const shown = v.slice(0, REDACT_LIMITS.items).map((item) => walk(item, depth + 1) ?? null);
+        if (v.length > REDACT_LIMITS.items) shown.push(`...${v.length - REDACT_LIMITS.items} more`);
+        return shown;
+      }
+      if (v instanceof Error) return { name: v.name, message: walk(v.message, depth + 1), ...entries(v, depth) };
+      const toJSON = (v as { toJSON?: unknown }).toJSON;
+      if (typeof toJSON === 'function') return walk(safely(() => toJSON.call(v) as unknown), depth + 1);
+      return entries(v, depth);
+    } finally {
+      ancestors.delete(v);
+    }
+  };
+  const entries = (v: object, depth: number): Record<string, unknown> => {
+    const keys = Object.keys(v);
+    const out: Record<string, unknown> = {};
+    for (const key of keys.slice(0, REDACT_LIMITS.keys)) {
+      out[key] = SECRET_KEYS.test(key) ? '[redacted]' : walk(safely(() => (v as Record<string, unknown>)[key]), depth + 1);
+    }
+    if (keys.length > REDACT_LIMITS.keys) out['...'] = `${keys.length - REDACT_LIMITS.keys} more keys`;
+    return out;
+  };
+  const text = JSON.stringify(walk(value, 0)) ?? String(value);
+  return text.length > maxChars ? `${text.slice(0, maxChars)}...(truncated, ${text.length} chars)` : text;
+}
+
+/** Node streams (an SDK response Body is an IncomingMessage) and web ReadableStreams. */
+function isStream(v: object): boolean {
+  return typeof (v as { pipe?: unknown }).pipe === 'function' || typeof (v as { getReader?: unknown }).getReader === 'function';
+}
+
+/** A getter that throws must not take the log line (or the call) down with it. */
+function safely(read: () => unknown): unknown {
+  try {
+    return read();
+  } catch (err) {
+    return `[unreadable: ${err instanceof Error ? err.message : String(err)}]`;
+  }
 }
 
 export function commonClientConfig(settings: AwsSettings): CommonClientConfig {
@@ -49,9 +110,9 @@ export function commonClientConfig(settings: AwsSettings): CommonClientConfig {
       trace: () => {},
       debug: () => {},
       // The SDK logs each call's input and output at info level: shown with --debug, redacted.
-      info: (...args: unknown[]) => log.debug(`aws: ${args.map(redact).join(' ')}`),
-      warn: (...args: unknown[]) => log.debug(`aws warning: ${args.map(redact).join(' ')}`),
-      error: (...args: unknown[]) => log.debug(`aws error: ${args.map(redact).join(' ')}`),
+      info: (...args: unknown[]) => log.debug(`aws: ${args.map((a) => redact(a)).join(' ')}`),
+      warn: (...args: unknown[]) => log.debug(`aws warning: ${args.map((a) => redact(a)).join(' ')}`),
+      error: (...args: unknown[]) => log.debug(`aws error: ${args.map((a) => redact(a)).join(' ')}`),
     },
   };
   if (settings.profile) config.profile = settings.profile;

@@ -13,13 +13,16 @@ import type { InputFile } from '../records/input.js';
 import { openReader } from '../records/reader.js';
 import type { TimestampFormat } from '../records/timestamp-format.js';
 import type { RecordFormat, SourceRecord } from '../records/types.js';
-import { compileSchema, type SerdeSchema } from '../serde/index.js';
+import type { SerdeSchema } from '../serde/index.js';
 import { Batcher, type DeliveryLimits, FIREHOSE_LIMITS, Packer, type SendItem, type SendRow, billedKB, maxRecordData } from './batching.js';
 import { type CheckpointDoc, InputLedger, removeCheckpoint, writeCheckpoint } from './checkpoint.js';
 import { DeadLetterFile } from './dead-letter.js';
 import { type Batch, Dispatcher } from './dispatcher.js';
 import { type RowProblem, rowPreparer } from './prepare.js';
-import type { CheckFailure, ValidatorPool } from './validator-pool.js';
+import { type SendResult, emptyReport } from './report.js';
+import { RowChecker } from './row-check.js';
+
+export type { SendReport, SendResult } from './report.js';
 
 export interface SendSettings {
   validate: boolean;
@@ -61,49 +64,7 @@ export interface SendEnv {
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
-export interface SendReport {
-  files: string[];
-  /** Rows read in this run (rows a resumed run skips are in `skipped`). */
-  read: number;
-  accepted: number;
-  /** Rows set aside before sending: Firehose would fail to convert them, or lake cannot read them. */
-  rejected: number;
-  /** Rows sent and not accepted after every retry. */
-  undelivered: number;
-  /** Records sent again after a failed attempt. */
-  retried: number;
-  /** Calls made (PutRecordBatch or PutRecords). */
-  batches: number;
-  /** Firehose records accepted (fewer than rows with --pack). */
-  records: number;
-  billedKB: number;
-  /** What the accepted rows would be billed as one record each. */
-  billedKBUnpacked: number;
-  deadLetter: string | null;
-  durationMs: number;
-  /** Rows accepted that may have arrived twice (a call with no answer, or in flight at a crash). */
-  duplicatesPossible: number;
-  /** Rows settled by the interrupted run a --resume continues. */
-  skipped: number;
-  /** Rows read but neither accepted nor set aside (interrupted or stopped): --resume sends them. */
-  pending: number;
-  /** --validate-only: rows that would be sent. */
-  valid?: number;
-  validateOnly: boolean;
-  packed: boolean;
-  interrupted: boolean;
-  checkpoint: string | null;
-}
-
-export interface SendResult {
-  report: SendReport;
-  /** Why the send stopped early (input, credentials, service), if it did; not set for Ctrl-C. */
-  error?: LakeError;
-}
-
 const PROGRESS_INTERVAL_MS = 200;
-/** Rows checked in this thread before the check moves to worker threads (starting them costs). */
-const WORKER_THRESHOLD_ROWS = 20_000;
 
 /** The stream of a send that sends nothing (--validate-only): never called. */
 const NOTHING_SENT: DeliveryStream = {
@@ -115,28 +76,7 @@ const MiB = 1024 * 1024;
 
 export async function sendInputs(inputs: InputFile[], env: SendEnv, settings: SendSettings): Promise<SendResult> {
   const started = Date.now();
-  const report: SendReport = {
-    files: inputs.map((i) => i.name),
-    read: 0,
-    accepted: 0,
-    rejected: 0,
-    undelivered: 0,
-    retried: 0,
-    batches: 0,
-    records: 0,
-    billedKB: 0,
-    billedKBUnpacked: 0,
-    deadLetter: null,
-    durationMs: 0,
-    duplicatesPossible: 0,
-    skipped: 0,
-    pending: 0,
-    validateOnly: settings.validateOnly,
-    packed: settings.pack,
-    interrupted: false,
-    checkpoint: null,
-  };
-  if (settings.validateOnly) report.valid = 0;
+  const report = emptyReport(inputs, settings);
 
   const ledgers = inputs.map((input, i) => new InputLedger(input, settings.resume?.inputs[i]));
   const deadLetter = new DeadLetterFile(settings.deadLetterPath);
@@ -242,31 +182,8 @@ export async function sendInputs(inputs: InputFile[], env: SendEnv, settings: Se
     },
   );
 
-  // The serde's check: in this thread, or (for a big send of the built CLI) on workers.
   const checking = settings.validate || settings.validateOnly;
-  const converter = checking ? compileSchema(env.schema) : undefined;
-  let pool: ValidatorPool | undefined;
-  let Pool: typeof ValidatorPool | undefined;
-  if (checking) {
-    // Its own chunk in the build, the workers' entry: loaded while the first rows are read.
-    void import('./validator-pool.js').then((m) => (Pool = m.ValidatorPool)).catch((err: unknown) => env.log.debug(`validation workers unavailable: ${String(err)}`));
-  }
-  let checkedRows = 0;
-  const check = (payloads: Buffer[]): CheckFailure[] | Promise<CheckFailure[]> => {
-    checkedRows += payloads.length;
-    if (pool === undefined && Pool !== undefined && checkedRows >= WORKER_THRESHOLD_ROWS) {
-      pool = Pool.start(env.schema);
-      Pool = undefined;
-      if (pool) env.log.debug(`checking rows on ${pool.size} worker thread${pool.size === 1 ? '' : 's'}`);
-    }
-    if (pool) return pool.check(payloads);
-    const failures: CheckFailure[] = [];
-    payloads.forEach((payload, i) => {
-      const result = converter!.convert(payload);
-      if (!result.ok) failures.push([i, result]);
-    });
-    return failures;
-  };
+  const checker = checking ? new RowChecker(env.schema, env.log) : undefined;
   const maxBytes = maxRecordData(limits);
   const packer = settings.pack ? new Packer(Math.min(maxBytes, 1000 * 1024)) : undefined;
   const batcher = new Batcher(settings.rate !== undefined && settings.rate < limits.recordsPerCall ? { ...limits, recordsPerCall: Math.max(1, Math.floor(settings.rate)) } : limits);
@@ -339,7 +256,7 @@ export async function sendInputs(inputs: InputFile[], env: SendEnv, settings: Se
             prepared[i] = encoded;
             if (checking && Buffer.isBuffer(encoded)) checked.push(i);
           }
-          const verdicts = checking ? check(checked.map((i) => prepared[i] as Buffer)) : [];
+          const verdicts = checker ? checker.check(checked.map((i) => prepared[i] as Buffer)) : [];
           const prior = previous;
           previous = (async () => {
             await prior;
@@ -405,7 +322,7 @@ export async function sendInputs(inputs: InputFile[], env: SendEnv, settings: Se
   }
   await dispatcher.drain();
   env.signal.removeEventListener('abort', onAbort);
-  await pool?.close();
+  await checker?.close();
   showProgress(doneBytes, true);
   deadLetter.close();
 
