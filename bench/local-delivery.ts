@@ -6,16 +6,21 @@
  * Generating the records is not timed; lake's time is putRecordBatch + close.
  *
  * Figures (one JSON line each): lake_ms and duckdb_ms (wall, best of --repeat runs, the two
- * interleaved so a busy machine skews both alike), ratio (target 3), lake_cpu_ms and
- * duckdb_cpu_ms (CPU of every thread, record generation taken out: steadier than wall time
- * on a shared machine), peak_rss_mb (of the first lake run; target 600).
+ * interleaved so a busy machine skews both alike), ratio (best against best, target 3),
+ * ratio_median (median of each round's lake/DuckDB pair), lake_cpu_ms and duckdb_cpu_ms (CPU
+ * of every thread, record generation taken out: steadier than wall time on a shared
+ * machine), peak_rss_mb (of the first lake run; target 600). With --scale-rows=N, lake alone
+ * is run again on N rows in a fresh process: peak_rss_mb_at_N (target 600) and rss_ratio
+ * (that peak over this size's, target 1.2: memory flat as input grows).
  *
  *   node bench/run.mjs local-delivery                       # 1,000,000 rows
+ *   node bench/run.mjs local-delivery --scale-rows=10000000 # and memory at 10M rows (minutes)
  *   node bench/run.mjs local-delivery --rows=10000000 --name=local-delivery-10m
  *   node bench/run.mjs local-delivery --lake-only          # skip DuckDB's side
  *   node bench/run.mjs local-delivery --repeat=5           # best of 5 (default 3 up to 2M rows)
  *   node bench/run.mjs local-delivery --trace-memory       # memory every 1M rows, on stderr
  */
+import { spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -229,17 +234,34 @@ if (isMainThread) {
       if (csv) duck.push(await runDuckdb(dir, csv));
     }
     const best = <T extends Measure>(list: T[], key: 'ms' | 'cpuMs') => Math.min(...list.map((m) => m[key]));
+    const round = (n: number) => Math.round(n * 100) / 100;
     emit('rows', ROWS, 'rows', { input_bytes: lake[0]!.bytes, avg_record_bytes: Math.round(lake[0]!.bytes / ROWS), repeat, cores: availableParallelism() });
-    emit('lake_ms', best(lake, 'ms'), 'ms');
     if (duck.length > 0) {
+      const ratio = best(lake, 'ms') / best(duck, 'ms');
+      emit('lake_ms', best(lake, 'ms'), 'ms', { baseline: round(best(duck, 'ms')), ratio: round(ratio), target: 3 });
       emit('duckdb_ms', best(duck, 'ms'), 'ms');
-      emit('ratio', best(lake, 'ms') / best(duck, 'ms'), 'x', { target: 3 });
-      emit('lake_cpu_ms', best(lake, 'cpuMs'), 'ms');
+      emit('ratio', ratio, 'x', { target: 3 });
+      const pairs = lake.map((l, i) => l.ms / duck[i]!.ms).sort((a, b) => a - b);
+      emit('ratio_median', pairs[Math.floor(pairs.length / 2)]!, 'x', { target: 3, rounds: pairs.map(round) });
+      emit('lake_cpu_ms', best(lake, 'cpuMs'), 'ms', { baseline: round(best(duck, 'cpuMs')), ratio: round(best(lake, 'cpuMs') / best(duck, 'cpuMs')) });
       emit('duckdb_cpu_ms', best(duck, 'cpuMs'), 'ms');
       emit('cpu_ratio', best(lake, 'cpuMs') / best(duck, 'cpuMs'), 'x');
+    } else {
+      emit('lake_ms', best(lake, 'ms'), 'ms');
     }
     // The first run's: later runs inherit memory DuckDB's allocator keeps from earlier ones.
     emit('peak_rss_mb', lake[0]!.rssMb, 'MB', { target: 600 });
+    const scaleRows = Number(flag('scale-rows', '0'));
+    if (scaleRows > 0) {
+      // A fresh process, so its peak is its own.
+      const child = spawnSync(process.execPath, [process.argv[1]!, `--rows=${scaleRows}`, '--lake-only', '--repeat=1', '--name=scaled'], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+      const line = child.stdout.split('\n').find((l) => l.includes('"scaled.peak_rss_mb"'));
+      if (child.status !== 0 || line === undefined) throw new Error(`the ${scaleRows}-row run failed (exit ${child.status ?? child.signal})`);
+      const scaled = (JSON.parse(line) as { value: number }).value;
+      const label = scaleRows % 1_000_000 === 0 ? `${scaleRows / 1_000_000}m` : String(scaleRows);
+      emit(`peak_rss_mb_at_${label}`, scaled, 'MB', { target: 600 });
+      emit('rss_ratio', scaled / lake[0]!.rssMb, 'x', { baseline: round(lake[0]!.rssMb), target: 1.2, rows: scaleRows });
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -12,8 +12,10 @@
  * and `lambdaARN` (the guide spells it `lambdaArn`; floci-io/floci#3393 shows a captured
  * object with `lambdaARN`).
  */
-import { Readable } from 'node:stream';
 import { constants as zlibConstants, createGunzip, gunzipSync } from 'node:zlib';
+import { ErrorRecordParser } from './error-record-parser.js';
+
+export { ErrorRecordParser } from './error-record-parser.js';
 
 export type ErrorRecordType =
   | 'format-conversion-failed'
@@ -139,9 +141,6 @@ export function genericErrorJson(failure: GenericFailure): string {
 
 // ---------------------------------------------------------------- reading
 
-const CODE_KEYS = ['lastErrorCode', 'errorCode', 'ErrorCode', 'LastErrorCode'];
-const MESSAGE_KEYS = ['lastErrorMessage', 'errorMessage', 'ErrorMessage', 'LastErrorMessage'];
-
 /** The error output type named by a key such as `errors/format-conversion-failed/2024/...`. */
 export function errorTypeFromKey(key: string): ErrorRecordType | undefined {
   for (const segment of key.split('/')) {
@@ -175,7 +174,10 @@ export function parseErrorRecords(bytes: Uint8Array, options: { type?: ErrorReco
 
 /**
  * Reads error records from a stream of chunks (an S3 object body), gzip or not, holding one
- * object at a time. Problems go to `onProblem`; the records readable around them are yielded.
+ * object at a time. What cannot be read in the object (a truncated or corrupt gzip stream,
+ * broken JSON) goes to `onProblem`, and the records readable around it are yielded. An error
+ * of the source itself (the transport) is not a problem of the object: it is thrown as it
+ * came, after the records read before it.
  */
 export async function* streamErrorRecords(
   source: AsyncIterable<Uint8Array>,
@@ -192,185 +194,93 @@ export async function* streamErrorRecords(
     else head = concat(head, next.value);
   }
   if (head.length === 0) return;
-  const rest: AsyncIterable<Uint8Array> = {
-    [Symbol.asyncIterator]: () => {
-      let sentHead = false;
-      return {
-        next: (): Promise<IteratorResult<Uint8Array>> => {
-          if (!sentHead) {
-            sentHead = true;
-            return Promise.resolve({ done: false, value: head });
-          }
-          return done ? Promise.resolve({ done: true, value: undefined }) : iterator.next();
-        },
-      };
-    },
-  };
-  let decompressed = 0;
-  try {
-    const chunks: AsyncIterable<Uint8Array> = isGzip(head) ? Readable.from(rest).pipe(createGunzip()) : rest;
-    for await (const chunk of chunks) {
-      decompressed += chunk.length;
-      yield* parser.push(chunk);
+  if (isGzip(head)) {
+    yield* gunzipRecords(head, done ? undefined : iterator, parser, options.onProblem);
+  } else {
+    yield* parser.push(head);
+    while (!done) {
+      const next = await iterator.next();
+      if (next.done) break;
+      yield* parser.push(next.value);
     }
-  } catch (err) {
-    options.onProblem?.({ offset: decompressed, message: `gzip data unreadable after ${decompressed} decompressed bytes: ${(err as Error).message}` });
   }
   const end = parser.end();
   yield* end.records;
   for (const problem of end.problems) options.onProblem?.(problem);
 }
 
+/** Compressed bytes handed to gunzip at once: output of a write that fails is lost, so keep them small. */
+const GUNZIP_SLICE_BYTES = 16 * 1024;
+/** A gzip member's trailer: CRC-32 and size. */
+const GUNZIP_TAIL_BYTES = 8;
+
 /**
- * Streaming reader: feed chunks of the (decompressed) bytes with `push`, which returns the
- * records completed so far; `end` returns the rest and every problem found. Memory holds
- * one object at a time, not the file.
+ * The gzip path of `streamErrorRecords`. A gzip failure (truncated or corrupt data) is
+ * reported through `onProblem` after the records decompressed before it; a failure of the
+ * source is thrown as the source's own error.
  */
-export class ErrorRecordParser {
-  private pending: Uint8Array = new Uint8Array(0);
-  /** Offset of `pending[0]` in the whole input. */
-  private base = 0;
-  /** Scan state inside the current object, kept between chunks. */
-  private scan = { start: -1, depth: 0, inString: false, escaped: false, pos: 0 };
-  private skipping = false;
-  private readonly problems: ErrorRecordProblem[] = [];
-  private readonly type?: ErrorRecordType;
-
-  constructor(options: { type?: ErrorRecordType } = {}) {
-    this.type = options.type;
-  }
-
-  push(chunk: Uint8Array): ErrorRecord[] {
-    this.pending = this.pending.length === 0 ? chunk : concat(this.pending, chunk);
-    return this.drain(false);
-  }
-
-  end(): ParsedErrorRecords {
-    const records = this.drain(true);
-    return { records, problems: this.problems };
-  }
-
-  private drain(final: boolean): ErrorRecord[] {
-    const out: ErrorRecord[] = [];
-    const buf = this.pending;
-    const s = this.scan;
-    let consumed = 0;
-    while (s.pos < buf.length) {
-      const c = buf[s.pos]!;
-      if (s.start < 0) {
-        if (c === 0x7b /* { */ && (!this.skipping || startsObject(buf, s.pos))) {
-          this.skipping = false;
-          s.start = s.pos;
-          s.depth = 1;
-          s.inString = false;
-          s.escaped = false;
-        } else if (!this.skipping && !isSpace(c)) {
-          this.problems.push({ offset: this.base + s.pos, message: `unreadable data at byte ${this.base + s.pos}: expected '{' to start an error record` });
-          this.skipping = true;
-        }
-        s.pos++;
-        if (s.start < 0) consumed = s.pos;
-        continue;
+async function* gunzipRecords(
+  head: Uint8Array,
+  iterator: AsyncIterator<Uint8Array> | undefined,
+  parser: ErrorRecordParser,
+  onProblem: ((problem: ErrorRecordProblem) => void) | undefined,
+): AsyncGenerator<ErrorRecord> {
+  const gunzip = createGunzip();
+  const output: Buffer[] = [];
+  let failure: Error | undefined;
+  let ended = false;
+  let wake: (() => void) | undefined;
+  gunzip.on('data', (chunk: Buffer) => output.push(chunk));
+  gunzip.on('error', (err) => {
+    failure = err;
+    wake?.();
+  });
+  gunzip.on('end', () => {
+    ended = true;
+    wake?.();
+  });
+  /** Feeds gunzip (or ends it) and waits until it has processed that input or failed. */
+  const step = (input?: Uint8Array) =>
+    new Promise<void>((resolve) => {
+      wake = resolve;
+      if (input === undefined) gunzip.end();
+      else gunzip.write(input, () => resolve());
+    });
+  let decompressed = 0;
+  const drain = function* (): Generator<ErrorRecord> {
+    for (let chunk = output.shift(); chunk !== undefined; chunk = output.shift()) {
+      decompressed += chunk.length;
+      yield* parser.push(chunk);
+    }
+  };
+  let chunk: Uint8Array | undefined = head;
+  try {
+    while (chunk !== undefined && failure === undefined) {
+      for (let at = 0; at < chunk.length && failure === undefined; at += GUNZIP_SLICE_BYTES) {
+        const slice = chunk.subarray(at, at + GUNZIP_SLICE_BYTES);
+        // The last bytes apart: a member's trailer (its checksum) is checked in the write that
+        // holds it, so the data before it is decompressed and kept even when the check fails.
+        const split = Math.max(0, slice.length - GUNZIP_TAIL_BYTES);
+        if (split > 0) await step(slice.subarray(0, split));
+        if (failure === undefined) await step(slice.subarray(split));
+        yield* drain();
       }
-      if (s.inString) {
-        if (s.escaped) s.escaped = false;
-        else if (c === 0x5c /* \ */) s.escaped = true;
-        else if (c === 0x22 /* " */) s.inString = false;
-      } else if (c === 0x22) s.inString = true;
-      else if (c === 0x7b) s.depth++;
-      else if (c === 0x7d /* } */) {
-        s.depth--;
-        if (s.depth === 0) {
-          const offset = this.base + s.start;
-          const record = this.decode(buf.subarray(s.start, s.pos + 1), offset);
-          if (record) out.push(record);
-          s.start = -1;
-          consumed = s.pos + 1;
-        }
-      }
-      s.pos++;
+      const next: IteratorResult<Uint8Array> | undefined = failure === undefined ? await iterator?.next() : undefined;
+      chunk = next?.done === false ? next.value : undefined;
     }
-    if (final && s.start >= 0) {
-      const offset = this.base + s.start;
-      this.problems.push({ offset, message: `unreadable error record at byte ${offset}: truncated (the file ends inside it)` });
-      s.start = -1;
-      consumed = buf.length;
+    if (failure === undefined) {
+      if (!ended) await step();
+      yield* drain();
     }
-    // Keep only the unfinished object.
-    this.pending = buf.subarray(consumed);
-    this.base += consumed;
-    s.pos -= consumed;
-    if (s.start >= 0) s.start -= consumed;
-    return out;
+  } finally {
+    gunzip.destroy();
+    // Ended early (gzip failure, caller stopped): release the source. A source that threw is done.
+    if (chunk !== undefined) await iterator?.return?.()?.catch(() => undefined);
   }
-
-  private decode(bytes: Uint8Array, offset: number): ErrorRecord | undefined {
-    let value: unknown;
-    try {
-      value = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
-    } catch (err) {
-      this.problems.push({ offset, message: `unreadable error record at byte ${offset}: ${(err as Error).message}` });
-      return undefined;
-    }
-    const fields = value as Record<string, unknown>;
-    const rawData = fields.rawData ?? fields.RawData;
-    if (typeof rawData !== 'string') {
-      this.problems.push({ offset, message: `unreadable error record at byte ${offset}: no rawData` });
-      return undefined;
-    }
-    return normalize(fields, rawData, offset, this.type);
+  if (failure !== undefined) {
+    yield* drain();
+    onProblem?.({ offset: decompressed, message: `gzip data unreadable after ${decompressed} decompressed bytes: ${failure.message}` });
   }
-}
-
-function normalize(fields: Record<string, unknown>, rawData: string, offset: number, typeHint: ErrorRecordType | undefined): ErrorRecord {
-  const pick = (keys: string[]) => {
-    for (const k of keys) if (typeof fields[k] === 'string') return fields[k];
-    return undefined;
-  };
-  const num = (key: string) => {
-    const v = fields[key];
-    if (typeof v === 'number') return v;
-    if (typeof v === 'string' && /^\d+$/.test(v)) return Number(v);
-    return undefined;
-  };
-  const code = pick(CODE_KEYS);
-  const lambdaArn = pick(['lambdaArn', 'lambdaARN', 'LambdaArn']);
-  const record: ErrorRecord = {
-    type: typeHint ?? inferType(code, fields, lambdaArn),
-    code,
-    message: pick(MESSAGE_KEYS),
-    arrivalTimestamp: num('arrivalTimestamp'),
-    attemptEndingTimestamp: num('attemptEndingTimestamp'),
-    attemptsMade: num('attemptsMade'),
-    rawData: new Uint8Array(Buffer.from(rawData, 'base64')),
-    offset,
-    fields,
-  };
-  if ('sequenceNumber' in fields) record.sequenceNumber = fields.sequenceNumber === null ? null : String(fields.sequenceNumber);
-  if ('subSequenceNumber' in fields) record.subSequenceNumber = typeof fields.subSequenceNumber === 'number' ? fields.subSequenceNumber : null;
-  const table = fields.dataCatalogTable;
-  if (table && typeof table === 'object') record.dataCatalogTable = table as ErrorRecord['dataCatalogTable'];
-  if (lambdaArn !== undefined) record.lambdaArn = lambdaArn;
-  return record;
-}
-
-function inferType(code: string | undefined, fields: Record<string, unknown>, lambdaArn: string | undefined): ErrorRecordType | undefined {
-  if (code?.startsWith('DataFormatConversion.') || 'dataCatalogTable' in fields) return 'format-conversion-failed';
-  if (lambdaArn !== undefined || code?.startsWith('Lambda.')) return 'processing-failed';
-  if (code?.startsWith('DynamicPartitioning.')) return 'partitioning-failed';
-  if (code?.startsWith('Decompression') || code?.startsWith('CloudWatchLogs.')) return 'decompression-failed';
-  return undefined;
-}
-
-function isSpace(c: number): boolean {
-  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
-}
-
-/** After garbage, only a `{` opening a line or following a `}` is trusted as an object start. */
-function startsObject(buf: Uint8Array, pos: number): boolean {
-  let i = pos - 1;
-  while (i >= 0 && (buf[i] === 0x20 || buf[i] === 0x09 || buf[i] === 0x0d)) i--;
-  return i < 0 || buf[i] === 0x0a || buf[i] === 0x7d;
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {

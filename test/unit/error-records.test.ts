@@ -173,3 +173,187 @@ describe('streaming error records', () => {
     expect(problems.map((p) => p.offset)).toEqual([554, 836]);
   });
 });
+
+describe('streaming error records: faults', () => {
+  const records = (n: number, raw = (i: number) => `{"qty":"bad${i}"}`) =>
+    Array.from({ length: n }, (_, i) =>
+      formatConversionErrorJson({
+        arrivalTimestamp: 1_715_940_000_000 + i,
+        code: 'DataFormatConversion.MalformedData',
+        message: `Data does not match the schema. For input string: "bad${i}"`,
+        attemptEndingTimestamp: 1_715_940_001_000,
+        rawData: Buffer.from(raw(i)),
+        sequenceNumber: null,
+        subSequenceNumber: null,
+        dataCatalogTable: TABLE,
+      }),
+    ).join('');
+  async function* chunks(bytes: Uint8Array, size: number): AsyncGenerator<Uint8Array> {
+    for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
+  }
+  const transportError = () => Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+  /** Chunks of `size`, then the source fails with `error` once `cut` bytes are out. */
+  async function* breaking(bytes: Uint8Array, size: number, cut: number, error: Error): AsyncGenerator<Uint8Array> {
+    for (let i = 0; i < bytes.length; i += size) {
+      if (i >= cut) throw error;
+      yield bytes.subarray(i, i + size);
+    }
+  }
+  async function read(source: AsyncIterable<Uint8Array>): Promise<{ offsets: number[]; problems: ErrorRecordProblem[]; error?: unknown }> {
+    const offsets: number[] = [];
+    const problems: ErrorRecordProblem[] = [];
+    try {
+      for await (const record of streamErrorRecords(source, { onProblem: (p) => problems.push(p) })) offsets.push(record.offset);
+    } catch (error) {
+      return { offsets, problems, error };
+    }
+    return { offsets, problems };
+  }
+
+  it('throws a transport error of a gzip body as the source error, not as a gzip problem, after the records before it', async () => {
+    const plain = new TextEncoder().encode(records(40));
+    const expected = parseErrorRecords(plain).records.map((r) => r.offset);
+    // Stored, not compressed, so the records before the cut are decompressed before it.
+    const gz = new Uint8Array(gzipSync(plain, { level: 0 }));
+    const error = transportError();
+    const out = await read(breaking(gz, 512, 4096, error));
+    expect(out.error).toBe(error);
+    expect(out.problems).toEqual([]);
+    expect(out.offsets.length).toBeGreaterThan(0);
+    expect(out.offsets).toEqual(expected.slice(0, out.offsets.length));
+    expect(out.offsets.length).toBeLessThan(expected.length);
+  });
+
+  it('throws a transport error of a gzip body that fails before its second chunk', async () => {
+    const gz = new Uint8Array(gzipSync(records(5)));
+    const error = transportError();
+    const out = await read(breaking(gz, 16, 16, error));
+    expect(out).toEqual({ offsets: [], problems: [], error });
+  });
+
+  it('throws a transport error of a plain body as the source error, after the records before it', async () => {
+    const plain = new TextEncoder().encode(records(10));
+    const expected = parseErrorRecords(plain).records.map((r) => r.offset);
+    const error = transportError();
+    const cut = expected[4]! + 64;
+    const out = await read(breaking(plain, 64, cut, error));
+    expect(out.error).toBe(error);
+    expect(out.problems).toEqual([]);
+    expect(out.offsets).toEqual(expected.slice(0, 4));
+  });
+
+  it('reports a truncated gzip body as a gzip problem and keeps the records before it', async () => {
+    const plain = new TextEncoder().encode(records(3));
+    const gz = gzipSync(plain);
+    const out = await read(chunks(new Uint8Array(gz.subarray(0, gz.length - 8)), 100));
+    expect(out.error).toBeUndefined();
+    expect(out.offsets).toEqual(parseErrorRecords(plain).records.map((r) => r.offset));
+    expect(out.problems).toEqual([{ offset: plain.length, message: `gzip data unreadable after ${plain.length} decompressed bytes: unexpected end of file` }]);
+  });
+
+  it('reports a corrupt gzip body (bad checksum) as a gzip problem with the records decompressed before it', async () => {
+    const plain = new TextEncoder().encode(records(3));
+    const gz = new Uint8Array(gzipSync(plain));
+    gz[gz.length - 8]! ^= 0xff; // CRC-32 of the trailer
+    const out = await read(chunks(gz, 100));
+    expect(out.error).toBeUndefined();
+    expect(out.offsets).toEqual(parseErrorRecords(plain).records.map((r) => r.offset));
+    expect(out.problems).toEqual([{ offset: plain.length, message: `gzip data unreadable after ${plain.length} decompressed bytes: incorrect data check` }]);
+  });
+
+  it('reports broken JSON in a gzip body by offset and reads the objects after it', async () => {
+    const good = records(2);
+    const broken = '{"rawData":"aGk=","errorCode":}';
+    const plain = new TextEncoder().encode(`${good}\n${broken}\n${good}`);
+    const out = await read(chunks(new Uint8Array(gzipSync(plain)), 7));
+    const second = good.length + 1 + broken.length + 1;
+    const firstHalf = parseErrorRecords(new TextEncoder().encode(good)).records.map((r) => r.offset);
+    expect(out.error).toBeUndefined();
+    expect(out.offsets).toEqual([...firstHalf, ...firstHalf.map((o) => o + second)]);
+    // The JSON parser's own words for the broken object (they differ between V8 versions).
+    const parserMessage = (() => {
+      try {
+        JSON.parse(broken);
+      } catch (err) {
+        return (err as Error).message;
+      }
+      throw new Error('the broken object parsed');
+    })();
+    expect(parserMessage).toMatch(/^Unexpected token/);
+    expect(out.problems).toEqual([{ offset: good.length + 1, message: `unreadable error record at byte ${good.length + 1}: ${parserMessage}` }]);
+  });
+
+  it('finds object ends across chunk cuts inside strings full of escaped quotes and backslashes', async () => {
+    // rawData is base64 and cannot hold them; the message can: \" and \\ in every arrangement.
+    const tricky = ['\\', '"', '\\"', '\\\\', '"}{"', '\\\\"', '}'];
+    const json = tricky.map((t, i) => `{"errorCode":"E${i}","errorMessage":${JSON.stringify(`a${t}b${t}${t}`)},"rawData":"aGk="}`).join('');
+    const bytes = new TextEncoder().encode(json);
+    const whole = parseErrorRecords(bytes);
+    expect(whole.problems).toEqual([]);
+    expect(whole.records.map((r) => r.message)).toEqual(tricky.map((t) => `a${t}b${t}${t}`));
+    for (let size = 1; size <= 40; size++) {
+      const out: string[] = [];
+      for await (const record of streamErrorRecords(chunks(bytes, size))) out.push(`${record.code}:${record.message}`);
+      expect(out).toEqual(whole.records.map((r) => `${r.code}:${r.message}`));
+    }
+  });
+
+  it('reads a record far larger than a chunk (1,000 KiB of raw data) whole', async () => {
+    const raw = 'x'.repeat(1_000 * 1024);
+    const bytes = new TextEncoder().encode(records(3, (i) => (i === 1 ? raw : `{"i":${i}}`)));
+    const out: string[] = [];
+    for await (const record of streamErrorRecords(chunks(bytes, 1024))) out.push(text(record.rawData));
+    expect(out).toEqual(['{"i":0}', raw, '{"i":2}']);
+  });
+});
+
+describe('reading error objects: an unreadable object among others', () => {
+  it('reports each unreadable object with its key and problems, and still reads the others', async () => {
+    const { MemoryStore } = await import('../fixtures/errors-cmd/memory-store.js');
+    const { readErrorObjects } = await import('../../src/lib/error-scan/read.js');
+    const store = new MemoryStore('shop-data');
+    const good = fixture('format-conversion-failed.json');
+    const gz = gzipSync(good);
+    const objects = {
+      'errors/a-good': good,
+      'errors/b-truncated.gz': new Uint8Array(gz.subarray(0, gz.length - 8)),
+      'errors/c-broken-json': new TextEncoder().encode('{"rawData":"aGk=","errorCode":"X"}{"rawData":'),
+      'errors/d-corrupt.gz': (() => {
+        const bad = new Uint8Array(gz);
+        bad[bad.length - 8]! ^= 0xff;
+        return bad;
+      })(),
+      'errors/e-good.gz': new Uint8Array(gz),
+    };
+    for (const [key, body] of Object.entries(objects)) store.putText(key, body);
+    async function* refs() {
+      for (const [key, body] of Object.entries(objects)) yield { key, size: body.length, lastModified: new Date(0), time: new Date(0) };
+    }
+    const seen: string[] = [];
+    const results: { key: string; records: number; problems: ErrorRecordProblem[] }[] = [];
+    const stats = await readErrorObjects(store, 'shop-data', refs(), {
+      concurrency: 1,
+      onRecord: (record, object) => seen.push(`${object.key}@${record.offset}`),
+      onObject: (result) => results.push({ key: result.object.key, records: result.records, problems: result.problems }),
+    });
+    expect(results).toEqual([
+      { key: 'errors/a-good', records: 2, problems: [] },
+      { key: 'errors/b-truncated.gz', records: 2, problems: [{ offset: 1260, message: 'gzip data unreadable after 1260 decompressed bytes: unexpected end of file' }] },
+      { key: 'errors/c-broken-json', records: 1, problems: [{ offset: 34, message: 'unreadable error record at byte 34: truncated (the file ends inside it)' }] },
+      { key: 'errors/d-corrupt.gz', records: 2, problems: [{ offset: 1260, message: 'gzip data unreadable after 1260 decompressed bytes: incorrect data check' }] },
+      { key: 'errors/e-good.gz', records: 2, problems: [] },
+    ]);
+    expect(seen).toEqual([
+      'errors/a-good@0',
+      'errors/a-good@707',
+      'errors/b-truncated.gz@0',
+      'errors/b-truncated.gz@707',
+      'errors/c-broken-json@0',
+      'errors/d-corrupt.gz@0',
+      'errors/d-corrupt.gz@707',
+      'errors/e-good.gz@0',
+      'errors/e-good.gz@707',
+    ]);
+    expect(stats).toEqual({ objects: 5, records: 9, bytes: Object.values(objects).reduce((n, b) => n + b.length, 0), retried: 0 });
+  });
+});

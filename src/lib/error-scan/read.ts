@@ -114,9 +114,9 @@ function isMissing(err: unknown): boolean {
 }
 
 /**
- * Ends the body early instead of throwing when the transport fails, and remembers why:
- * `streamErrorRecords` pipes gzip bodies without passing a source error on, so a body that
- * throws mid-way would leave it waiting forever.
+ * Ends the body early instead of throwing when the transport fails, and remembers why, so
+ * the records read before the cut are kept and the object is read again from the start
+ * (`streamErrorRecords` would throw the transport error as it came).
  */
 class CapturedSource implements AsyncIterable<Uint8Array> {
   error: unknown;
