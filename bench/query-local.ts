@@ -1,16 +1,23 @@
 /**
  * query-local: `lake query` on the local backend against DuckDB run directly on the same
- * Parquet files, in one process, runs interleaved, median of N. lake's time is the whole
- * query service (workgroup check, start, polling, Athena's statistics from the plan, the
- * result object, typed rows formatted as the JSON document); DuckDB's is the same SQL over
+ * Parquet files, in one process (process start excluded). lake's time is the whole query
+ * service (workgroup check, start, polling, Athena's statistics from the plan, the result
+ * object, typed rows formatted as the JSON document); DuckDB's is the same SQL over
  * `read_parquet(..., hive_partitioning = true)`, its rows turned into JSON text.
  *
  * - warm: one backend (one DuckDB instance) reused, as a long-lived process would;
  * - cold: a new backend / a new DuckDB instance every run, as each `lake query` process is.
  *
+ * Method, for a machine shared with other work: per query and mode, warm-up runs of both
+ * sides, then --runs rounds; a round runs the two back to back, alternating which goes
+ * first, each after a forced GC (run.mjs starts Node with --expose-gc). Reported: each
+ * side's median, and as `ratio` the median of the rounds' ratios lake/DuckDB (the two runs
+ * of a round see the same load, which moves a lot between rounds); `ratioOfMedians` too,
+ * and the median ratio of CPU time (the process's, DuckDB's threads included).
+ *
  * Target: lake at most 1.3 times DuckDB.
  *
- *   node bench/run.mjs query-local [--rows-per-day 500000] [--days 8] [--runs 7]
+ *   node bench/run.mjs query-local [--rows-per-day 500000] [--days 8] [--runs 21] [--warmup 3]
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,7 +38,8 @@ const flag = (name: string, fallback: number) => {
 };
 const ROWS_PER_DAY = flag('rows-per-day', 500_000);
 const DAYS = flag('days', 8);
-const RUNS = flag('runs', 11);
+const RUNS = flag('runs', 21);
+const WARMUP = flag('warmup', 3);
 
 const QUERIES = {
   aggregate: "SELECT source, count(*) AS n, sum(amount) AS total, max(ts) AS last FROM events WHERE day >= '03' GROUP BY source ORDER BY source",
@@ -99,36 +107,62 @@ const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
+const collect = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
+/** Wall time, and CPU time of the whole process (DuckDB's threads included), of one run. */
 const time = async (fn: () => Promise<void>) => {
+  collect();
+  const cpu = process.cpuUsage();
   const started = performance.now();
   await fn();
-  return performance.now() - started;
+  const used = process.cpuUsage(cpu);
+  return { wall: performance.now() - started, cpu: (used.user + used.system) / 1000 };
 };
-const emit = (name: string, value: number, unit: string, extra: Record<string, unknown> = {}) => console.log(JSON.stringify({ name, value: Math.round(value * 100) / 100, unit, ...extra }));
+const round2 = (x: number) => Math.round(x * 100) / 100;
+const emit = (name: string, value: number, unit: string, extra: Record<string, unknown> = {}) => console.log(JSON.stringify({ name, value: round2(value), unit, ...extra }));
+
+/** Warm-up, then rounds of both contenders back to back, alternating which runs first. */
+async function compare(lake: () => Promise<void>, duckdb: () => Promise<void>) {
+  for (let w = 0; w < WARMUP; w++) {
+    await lake();
+    await duckdb();
+  }
+  const t = { lake: [] as number[], duckdb: [] as number[], ratios: [] as number[], cpuRatios: [] as number[] };
+  for (let r = 0; r < RUNS; r++) {
+    let lakeRun: Awaited<ReturnType<typeof time>>;
+    let duckRun: Awaited<ReturnType<typeof time>>;
+    if (r % 2 === 0) {
+      lakeRun = await time(lake);
+      duckRun = await time(duckdb);
+    } else {
+      duckRun = await time(duckdb);
+      lakeRun = await time(lake);
+    }
+    t.lake.push(lakeRun.wall);
+    t.duckdb.push(duckRun.wall);
+    t.ratios.push(lakeRun.wall / duckRun.wall);
+    t.cpuRatios.push(lakeRun.cpu / duckRun.cpu);
+  }
+  return t;
+}
 
 const warmBackend = await createLocalBackend(deps);
 const warmDuck = await duckdbSession();
 for (const [name, sql] of Object.entries(QUERIES)) {
-  // Warm-up: views, footers and the OS file cache.
-  await lakeRun(warmBackend, sql);
-  await duckdbRun(warmDuck.conn, sql);
-  const warm = { lake: [] as number[], duckdb: [] as number[] };
-  const cold = { lake: [] as number[], duckdb: [] as number[] };
-  for (let r = 0; r < RUNS; r++) {
-    warm.lake.push(await time(() => lakeRun(warmBackend, sql)));
-    warm.duckdb.push(await time(() => duckdbRun(warmDuck.conn, sql)));
-    cold.lake.push(
-      await time(async () => {
+  const modes = {
+    warm: await compare(
+      () => lakeRun(warmBackend, sql),
+      () => duckdbRun(warmDuck.conn, sql),
+    ),
+    cold: await compare(
+      async () => {
         const backend = await createLocalBackend(deps);
         try {
           await lakeRun(backend, sql);
         } finally {
           await backend.close();
         }
-      }),
-    );
-    cold.duckdb.push(
-      await time(async () => {
+      },
+      async () => {
         const session = await duckdbSession();
         try {
           await duckdbRun(session.conn, sql);
@@ -136,15 +170,23 @@ for (const [name, sql] of Object.entries(QUERIES)) {
           session.conn.closeSync();
           session.instance.closeSync();
         }
-      }),
-    );
-  }
-  for (const [mode, t] of [['warm', warm], ['cold', cold]] as const) {
+      },
+    ),
+  };
+  for (const [mode, t] of Object.entries(modes)) {
     const lakeMs = median(t.lake);
     const duckMs = median(t.duckdb);
-    emit(`query-local.${name}.${mode}.lake_ms`, lakeMs, 'ms', { baseline: Math.round(duckMs * 100) / 100 });
+    emit(`query-local.${name}.${mode}.lake_ms`, lakeMs, 'ms', { baseline: round2(duckMs) });
     emit(`query-local.${name}.${mode}.duckdb_ms`, duckMs, 'ms');
-    emit(`query-local.${name}.${mode}.ratio`, lakeMs / duckMs, 'x', { target: 1.3, rows: DAYS * ROWS_PER_DAY });
+    emit(`query-local.${name}.${mode}.ratio`, median(t.ratios), 'x', {
+      target: 1.3,
+      ratioOfMedians: round2(lakeMs / duckMs),
+      ratioRange: [round2(Math.min(...t.ratios)), round2(Math.max(...t.ratios))],
+      runs: RUNS,
+      rows: DAYS * ROWS_PER_DAY,
+    });
+    // CPU time is far less sensitive to other work on the machine than wall time.
+    emit(`query-local.${name}.${mode}.cpu_ratio`, median(t.cpuRatios), 'x', { target: 1.3 });
   }
 }
 await warmBackend.close();

@@ -173,6 +173,20 @@ describe('lake query on the local backend (bin/lake)', () => {
     expect(ddl.stderr).toMatch(/scanned 0 bytes, not billed \(DDL and utility statements are free\)/);
   });
 
+  it('names unaliased columns as Athena does: _col and their position', () => {
+    const doc = runJson("SELECT day, count(*), sum(amount) AS total, max(id) FROM events WHERE day = '15' GROUP BY day");
+    expect(doc.rows).toEqual([{ day: '15', _col1: ROWS_PER_DAY, total: money(Array.from({ length: ROWS_PER_DAY }, (_, i) => BigInt(cents(i))).reduce((a, b) => a + b, 0n)), _col3: 15_000_000 + ROWS_PER_DAY - 1 }]);
+  });
+
+  it('a first query on a fresh lake (a configuration, no lake folder yet) runs', () => {
+    const fresh = mkdtempSync(join(tmpdir(), 'lake-query-fresh-'));
+    writeFileSync(join(fresh, 'lake.config.json'), JSON.stringify({ name: 'fresh', backend: 'local', columns: [{ name: 'id', type: 'bigint' }] }));
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('LAKE_')));
+    const run = spawnSync(process.execPath, [LAKE, 'query', 'SELECT 1, 2 AS two', '-o', 'json'], { cwd: fresh, env, encoding: 'utf8' });
+    expect(run.status, run.stderr).toBe(0);
+    expect(json<{ columns: unknown; rows: unknown }>(run.stdout)).toMatchObject({ columns: [{ name: '_col0', type: 'integer' }, { name: 'two', type: 'integer' }], rows: [{ _col0: 1, two: 2 }] });
+  });
+
   it('Ctrl-C stops the running query, reports it, and exits 130', async () => {
     const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('LAKE_')));
     const child = spawn(process.execPath, [LAKE, 'query', 'SELECT count(*) AS n FROM range(40000000000) a', '-o', 'json', '--no-progress'], { cwd: dir, env });

@@ -1,9 +1,14 @@
+import { getEventListeners } from 'node:events';
 import { mkdtempSync, rmSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CUTOFF_REASON, DuckdbQueryEngine, USER_CANCEL_REASON } from '../../src/lib/local/duckdb-query-engine.js';
+import { FileCatalog } from '../../src/lib/local/file-catalog.js';
+import { FsObjectStore } from '../../src/lib/local/fs-object-store.js';
+import { executeQuery } from '../../src/lib/query/execution.js';
+import { openResults } from '../../src/lib/query/results.js';
 import type {
   BatchPartitionResult,
   Catalog,
@@ -122,8 +127,11 @@ class LakeDirStore implements ObjectStore {
     const bytes = readFileSync(join(this.lakeDir, 's3', bucket, ...key.split('/')));
     return Promise.resolve(options.range ? bytes.subarray(options.range.start, options.range.end + 1) : bytes);
   }
-  getStream(): Promise<AsyncIterable<Uint8Array>> {
-    return Promise.reject(new Error('not used'));
+  async getStream(bucket: string, key: string): Promise<AsyncIterable<Uint8Array>> {
+    const bytes = await this.get(bucket, key);
+    return (async function* () {
+      yield bytes;
+    })();
   }
   put(bucket: string, key: string, body: Uint8Array | string): Promise<void> {
     this.written.set(`${bucket}/${key}`, typeof body === 'string' ? body : new TextDecoder().decode(body));
@@ -585,6 +593,122 @@ describe('DuckdbQueryEngine: statements on the catalog', () => {
     const engine = newEngine();
     const { rows } = await query(engine, 'MSCK REPAIR TABLE events');
     expect(rows).toEqual([['Partitions not in metastore:\tevents:year=2024/month=07'], ['Repair: Added partition to metastore events:year=2024/month=07']]);
+  });
+});
+
+describe('DuckdbQueryEngine: result column names, as Athena gives them', () => {
+  it.each([
+    ['an unaliased aggregate is _col0', 'SELECT count(*) FROM events', ['_col0']],
+    ['unnamed columns are numbered by their position', 'SELECT source, count(*), sum(status) AS Total FROM events GROUP BY source', ['source', '_col1', 'Total']],
+    ['a column reference keeps its last part, as spelled', "SELECT e.Source, info.y, status + 1, 'x', CAST(status AS varchar) FROM events e WHERE month = '04' LIMIT 1", ['Source', 'y', '_col2', '_col3', '_col4']],
+    ['* over a subquery keeps its unnamed columns unnamed', 'SELECT * FROM (SELECT count(*), max(month) AS m FROM events)', ['_col0', 'm']],
+    ['* over a CTE, and a CTE column list names them', 'WITH q AS (SELECT count(*) FROM events), r(n) AS (SELECT count(*) FROM events) SELECT * FROM q, r', ['_col0', 'n']],
+    ['a UNION takes the names of its first query', 'SELECT count(*) FROM events UNION ALL SELECT 1', ['_col0']],
+    ['VALUES columns have no names', "VALUES (1, 'a')", ['_col0', '_col1']],
+    ['a column list on VALUES names them; a window function after * is numbered after them', 'SELECT *, count(*) OVER () FROM (VALUES (1)) AS v(a)', ['a', '_col1']],
+    ['* over a table gives its columns, partition keys last', 'SELECT 1 AS one, *, 2 FROM evolve ORDER BY year', ['one', 'source', 'extra', 'added', 'year', '_col5']],
+  ])('%s', async (_what, sql, names) => {
+    const engine = newEngine();
+    const { info, queryId, columns } = await query(engine, sql);
+    expect(info.state).toBe('SUCCEEDED');
+    expect(columns.map((c) => c.name)).toEqual(names);
+    expect(store.written.get(`${BUCKET}/athena-results/${queryId}.csv`)!.split('\n')[0]).toBe(names.map((n) => `"${n}"`).join(','));
+  });
+});
+
+describe('DuckdbQueryEngine: waiting for a query to settle', () => {
+  it('given one long-lived signal and 300 waits, then no abort listener is left on it', async () => {
+    const engine = newEngine();
+    const signal = new AbortController().signal;
+    const queryId = await engine.start({ sql: 'SELECT count(*) FROM range(1000)', database: 'weblogs' });
+    for (let i = 0; i < 300; i++) await engine.untilSettled(queryId, 0, signal);
+    await engine.untilSettled(queryId, 60_000, signal);
+    expect((await engine.describe(queryId)).state).toBe('SUCCEEDED');
+    expect(getEventListeners(signal, 'abort')).toHaveLength(0);
+  });
+
+  it('given 30 queries run with the same Ctrl-C signal, then it holds no listener afterwards', async () => {
+    const engine = newEngine();
+    const signal = new AbortController().signal;
+    for (let i = 0; i < 30; i++) {
+      const result = await executeQuery(engine, { sql: `SELECT ${i} AS i`, database: 'weblogs' }, { signal });
+      expect(result.info.state).toBe('SUCCEEDED');
+    }
+    expect(getEventListeners(signal, 'abort')).toHaveLength(0);
+  });
+
+  it('given an aborted signal, then the wait ends at once though the query runs on', async () => {
+    const engine = newEngine();
+    const controller = new AbortController();
+    const queryId = await engine.start({ sql: 'SELECT count(*) FROM range(100000000) a, range(1000000) b WHERE a.range + b.range = 7' });
+    const waiting = engine.untilSettled(queryId, 60_000, controller.signal);
+    controller.abort();
+    await waiting;
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+    expect(['QUEUED', 'RUNNING']).toContain((await engine.describe(queryId)).state);
+    await engine.stop(queryId);
+  });
+});
+
+describe('DuckdbQueryEngine: a fresh lake', () => {
+  const fresh = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lake-fresh-'));
+    const engine = new DuckdbQueryEngine({ lakeDir: dir, catalog: new FileCatalog(dir), store: new FsObjectStore(dir), bucket: 'fresh-data', resultsPrefix: 'athena-results/', bytesScannedCutoff: null, now: () => new Date() });
+    engines.push(engine);
+    return { dir, engine };
+  };
+
+  it('given no bucket folder yet, when running SELECT 1, then it SUCCEEDS and its result object is made', async () => {
+    const { dir, engine } = fresh();
+    const { info, queryId, rows, columns } = await query(engine, 'SELECT 1');
+    expect(info).toMatchObject({ state: 'SUCCEEDED', stats: { scannedBytes: 0 } });
+    expect([columns, rows]).toEqual([[{ name: '_col0', type: 'integer' }], [['1']]]);
+    expect(readFileSync(join(dir, 's3', 'fresh-data', 'athena-results', `${queryId}.csv`), 'utf8')).toBe('"_col0"\n"1"\n');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('given a table registered before any data or bucket, when it is first queried and estimated, then it has no rows and scans 0', async () => {
+    const { dir, engine } = fresh();
+    const catalog = new FileCatalog(dir);
+    await catalog.createDatabase({ name: 'weblogs' });
+    await catalog.createTable({ ...EVENTS, location: 's3://fresh-data/data/events/' });
+    expect(await engine.estimateScan('SELECT count(*) AS n, max(month) AS m FROM events', 'weblogs')).toEqual({ scannedBytes: 0, partitions: 0, files: 0, method: 'duckdb-plan' });
+    const { info, rows } = await query(engine, 'SELECT count(*) AS n, max(month) AS m FROM events');
+    expect(info).toMatchObject({ state: 'SUCCEEDED', stats: { scannedBytes: 0 } });
+    expect(rows).toEqual([['0', null]]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe('DuckdbQueryEngine: rows held by the engine that ran the query', () => {
+  it('given 2,500 rows, then the engine that ran it hands them over, and another engine (process) reads the same rows from the result object', async () => {
+    const engine = newEngine();
+    const { info } = await query(engine, "SELECT range AS n, CASE WHEN range % 7 = 0 THEN NULL ELSE 'r' || range END AS s FROM range(2500) ORDER BY n");
+    const collect = async (results: Awaited<ReturnType<typeof openResults>>) => {
+      const rows: (string | null)[][] = [];
+      for await (const batch of results.batches) rows.push(...batch);
+      return { source: results.source, columns: results.columns, rows };
+    };
+    const held = await collect(await openResults(engine, store, info));
+    const fromObject = await collect(await openResults(newEngine(), store, info));
+    expect([held.source, fromObject.source]).toEqual(['held', 'object']);
+    expect(held.rows).toHaveLength(2500);
+    expect(held.rows.slice(0, 2)).toEqual([
+      ['0', null],
+      ['1', 'r1'],
+    ]);
+    expect(fromObject).toEqual({ ...held, source: 'object' });
+  });
+
+  it('given a later query, then the rows of the first are let go, and its pages are read back from its result object', async () => {
+    const engine = newEngine();
+    const first = await query(engine, 'SELECT range AS n FROM range(1500)');
+    expect(engine.heldRows(first.queryId)).toHaveLength(1500);
+    await query(engine, 'SELECT 1 AS i');
+    expect(engine.heldRows(first.queryId)).toBeUndefined();
+    const page = await engine.resultPage(first.queryId, { maxResults: 3 });
+    expect(page.rows).toEqual([['0'], ['1'], ['2']]);
+    expect(engine.heldRows(first.queryId)).toHaveLength(1500);
   });
 });
 

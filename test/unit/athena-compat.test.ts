@@ -7,8 +7,12 @@
 import { DuckDBInstance, DuckDBTypeId, type DuckDBConnection } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ATHENA_FUNCTIONS, athenaFunctionStatements, ATHENA_SESSION_SETTINGS, convertDateFormat } from '../../src/lib/local/athena-functions.js';
-import { athenaColumn, athenaRenderer, javaDoubleString, javaFloatString, parseAthenaCsv, TYPE_ID, toAthenaCsv } from '../../src/lib/local/athena-results.js';
-import { AthenaSqlError, bindParameters, parseStatement, rewriteForDuckdb, singleStatement, statementTypeOf, translateDuckdbError } from '../../src/lib/local/athena-sql.js';
+import { parseAthenaCsv, toAthenaCsv } from '../../src/lib/local/athena-result-files.js';
+import { athenaColumn, athenaRenderer, javaDoubleString, javaFloatString, TYPE_ID } from '../../src/lib/local/athena-results.js';
+import { rewriteForDuckdb } from '../../src/lib/local/athena-rewrite.js';
+import { AthenaSqlError, bindParameters, singleStatement } from '../../src/lib/local/athena-sql.js';
+import { translateDuckdbError } from '../../src/lib/local/athena-sql-errors.js';
+import { parseStatement, statementTypeOf } from '../../src/lib/local/athena-statements.js';
 import { encodeHiveValue } from '../../src/lib/local/duckdb-lake-views.js';
 import { collectScans, columnsRead, fileScanBytes, footerFromMetadata, identifiersIn } from '../../src/lib/local/scan-stats.js';
 
@@ -246,6 +250,10 @@ describe('Athena result rendering', () => {
     ["TIMESTAMP '1969-12-31 23:59:59.5'", '1969-12-31 23:59:59.500'],
     ["DATE '2024-05-17'", '2024-05-17'],
     ["CAST('12.5' AS DECIMAL(10,2))", '12.50'],
+    ["CAST('-0.05' AS DECIMAL(10,2))", '-0.05'],
+    ["CAST('0' AS DECIMAL(5,3))", '0.000'],
+    ["CAST('-7' AS DECIMAL(4,0))", '-7'],
+    ["CAST('-12345678901234567890123456.789' AS DECIMAL(38,3))", '-12345678901234567890123456.789'],
     ["INTERVAL '2' DAY + INTERVAL '3' HOUR", '2 03:00:00.000'],
     ["INTERVAL '3' YEAR + INTERVAL '5' MONTH", '3-5'],
     ['true', 'true'],

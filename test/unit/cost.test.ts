@@ -13,6 +13,7 @@ import {
   isBillable,
 } from '../../src/lib/query/cost.js';
 import type { QueryExecutionInfo } from '../../src/lib/ports.js';
+import { estimateLine, statsLine } from '../../src/lib/query/report.js';
 
 const info = (state: QueryExecutionInfo['state'], scannedBytes: number, statementType: QueryExecutionInfo['statementType'] = 'DML') => ({
   state,
@@ -128,5 +129,24 @@ describe('formatting', () => {
     expect(formatUsd(20.25)).toBe('$20.25');
     expect(formatPrice(5)).toBe('$5/TiB');
     expect(formatPrice(6.75)).toBe('$6.75/TiB');
+  });
+});
+
+describe('the cost line', () => {
+  const run = (scannedBytes: number) => ({ ...info('SUCCEEDED', scannedBytes), queryId: 'q-1', stats: { scannedBytes, engineMs: 812, queueMs: 40, totalMs: 852 } });
+
+  it('states the bill and its unit, TiB: 0 bytes bills the 10 MB minimum', () => {
+    expect(statsLine(run(0), 5, 'engine')).toBe('scanned 0 bytes, billed 10 MB (the 10 MB minimum), $0.0000455 at $5/TiB; engine 812 ms, queue 40 ms, total 852 ms; query q-1');
+  });
+
+  it('states the bill and its unit, TiB: 10 MB + 1 byte bills 11 MB', () => {
+    expect(statsLine(run(10_000_001), 5, 'engine')).toBe('scanned 10 MB (10,000,001 bytes), billed 11 MB, $0.00005 at $5/TiB; engine 812 ms, queue 40 ms, total 852 ms; query q-1');
+  });
+
+  it('says so when an estimate is not billed, and names TiB when it is', () => {
+    expect(estimateLine({ scannedBytes: 10_000_001, billedBytes: 11_000_000, costUsd: 0.000050022, partitions: 2, files: 3, method: 'duckdb-plan' }, 5)).toBe(
+      'estimate: would scan 10 MB in 3 files of 2 partitions, billed 11 MB, $0.00005 at $5/TiB (method: duckdb-plan)',
+    );
+    expect(estimateLine({ scannedBytes: 0, billedBytes: 0, costUsd: 0, partitions: 0, files: 0, method: 'duckdb-plan' }, 5)).toBe('estimate: would scan 0 bytes in 0 files of 0 partitions, not billed (method: duckdb-plan)');
   });
 });

@@ -52,6 +52,23 @@ describe('row sinks', () => {
     expect(empty).toBe('[]\n');
   });
 
+  it('JSON rows of scalars keep column order, also when a name is an array index or __proto__', async () => {
+    const texts: string[] = [];
+    for (const names of [['b', 'a', 'n'], ['_col0', '1', 'n'], ['__proto__', 'a', 'n']]) {
+      let text = '';
+      const sink = textSink((t) => (text += t), new RowFormatter('json', names, '  '));
+      await sink.write([['x"y', 1.5, null]]);
+      await sink.write([['z', Number.NaN, true]]);
+      await sink.end();
+      texts.push(text);
+    }
+    expect(texts).toEqual([
+      '[\n    {"b":"x\\"y","a":1.5,"n":null},\n    {"b":"z","a":null,"n":true}\n  ]\n',
+      '[\n    {"_col0":"x\\"y","1":1.5,"n":null},\n    {"_col0":"z","1":null,"n":true}\n  ]\n',
+      '[\n    {"__proto__":"x\\"y","a":1.5,"n":null},\n    {"__proto__":"z","a":null,"n":true}\n  ]\n',
+    ]);
+  });
+
   it('--out picks the format from the file name and writes every row', async () => {
     expect([fileFormat('a.csv'), fileFormat('a.ndjson'), fileFormat('a.JSONL'), fileFormat('a.json'), fileFormat('a.txt')]).toEqual(['csv', 'ndjson', 'ndjson', 'json', 'csv']);
     const dir = mkdtempSync(join(tmpdir(), 'lake-sink-'));

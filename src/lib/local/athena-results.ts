@@ -2,8 +2,7 @@
  * Results as Athena hands them out: column types under Athena's names (varchar, bigint,
  * decimal with precision and scale, ...), every value rendered as the string
  * GetQueryResults returns (`2024-05-17 13:45:00.000`, `[1, 2]`, `{a=1}`, doubles as Java
- * prints them), and the result object: CSV for queries (header, every value double-quoted,
- * NULL as an empty unquoted field), tab-separated text for DDL and SHOW statements.
+ * prints them). The result objects they are written to are in athena-result-files.ts.
  *
  * Only type imports from @duckdb/node-api here: the native module loads with the engine.
  */
@@ -189,11 +188,22 @@ function baseRenderer(type: DuckDBType): (value: DuckDBValue) => string {
         return `{${names.map((n, i) => `${n}=${fields[i]!(entries[n] ?? null)}`).join(', ')}}`;
       };
     }
+    case TYPE_ID.DECIMAL:
+      return (v) => decimalText((v as AnyValue)['value'] as bigint, (v as AnyValue)['scale'] as number);
     case TYPE_ID.UNION:
       return (v) => String((v as AnyValue)['value']);
     default:
       return (v) => String(v);
   }
+}
+
+/** `-0.05` for -5 at scale 2: every fractional digit, as Athena prints a decimal. */
+function decimalText(scaled: bigint, scale: number): string {
+  if (scale === 0) return String(scaled);
+  const negative = scaled < 0n;
+  let digits = String(negative ? -scaled : scaled);
+  if (digits.length <= scale) digits = '0'.repeat(scale - digits.length + 1) + digits;
+  return `${negative ? '-' : ''}${digits.slice(0, digits.length - scale)}.${digits.slice(digits.length - scale)}`;
 }
 
 const MICROS_PER_DAY = 86_400_000_000n;
@@ -322,81 +332,4 @@ function javaFloatingString(x: number, shortest: (v: number) => string): string 
     return `${sign}0.${'0'.repeat(-exp - 1)}${digits}`;
   }
   return `${sign}${digits[0]}.${digits.slice(1) || '0'}E${exp}`;
-}
-
-// ---------------------------------------------------------------- result objects
-
-/** Athena's result CSV: a quoted header, then every value quoted, NULL as an empty field. */
-export function toAthenaCsv(columns: readonly ResultColumn[], rows: readonly (readonly (string | null)[])[]): string {
-  const lines = new Array<string>(rows.length + 1);
-  lines[0] = columns.map((c) => quoteCsv(c.name)).join(',');
-  for (let r = 0; r < rows.length; r++) {
-    const row = rows[r]!;
-    let line = '';
-    for (let i = 0; i < row.length; i++) {
-      const v = row[i];
-      if (i > 0) line += ',';
-      if (v !== null && v !== undefined) line += quoteCsv(v);
-    }
-    lines[r + 1] = line;
-  }
-  return lines.join('\n') + '\n';
-}
-
-function quoteCsv(value: string): string {
-  return value.indexOf('"') < 0 ? `"${value}"` : `"${value.replace(/"/g, '""')}"`;
-}
-
-/** Reads Athena's result CSV back: header first; quoted `""` is '', an empty field is NULL. */
-export function parseAthenaCsv(text: string): (string | null)[][] {
-  const rows: (string | null)[][] = [];
-  let row: (string | null)[] = [];
-  let i = 0;
-  while (i < text.length) {
-    let value: string | null;
-    if (text[i] === '"') {
-      let j = i + 1;
-      let s = '';
-      for (;;) {
-        const q = text.indexOf('"', j);
-        if (q < 0) throw new Error('unterminated quoted field in result CSV');
-        s += text.slice(j, q);
-        if (text[q + 1] === '"') {
-          s += '"';
-          j = q + 2;
-          continue;
-        }
-        i = q + 1;
-        break;
-      }
-      value = s;
-    } else {
-      let j = i;
-      while (j < text.length && text[j] !== ',' && text[j] !== '\n') j++;
-      value = j === i ? null : text.slice(i, j);
-      i = j;
-    }
-    row.push(value);
-    if (text[i] === ',') {
-      i++;
-      continue;
-    }
-    rows.push(row);
-    row = [];
-    i++;
-  }
-  return rows;
-}
-
-/** DDL and SHOW results: one line a row, fields separated by tabs, no header. */
-export function toAthenaText(rows: readonly (readonly (string | null)[])[]): string {
-  return rows.map((r) => r.map((v) => v ?? '').join('\t') + '\n').join('');
-}
-
-export function parseAthenaText(text: string): string[][] {
-  if (text === '') return [];
-  return text
-    .replace(/\n$/, '')
-    .split('\n')
-    .map((line) => line.split('\t'));
 }

@@ -21,16 +21,32 @@
  *
  * A view is rebuilt only when its fingerprint (table definition, partitions, file keys,
  * sizes and modification times) changes. Footers are read once per file version and kept
- * for later processes (scan-footer-cache.ts).
+ * for later processes (scan-footer-cache.ts). Which objects belong to which partition is
+ * decided in lake-view-layout.ts; links, directory stamps and footer reads are in
+ * lake-view-files.ts.
  */
 import { createHash } from 'node:crypto';
-import { link, mkdir, open, readlink, rename, rm, stat, symlink } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { parseGlueType, toDuckdbType } from '../glue-types.js';
-import type { Catalog, ObjectInfo, ObjectStore, PartitionDef, TableDef } from '../ports.js';
+import type { Catalog, ObjectStore, TableDef } from '../ports.js';
+import { ParquetFooterError } from '../query/parquet-footer.js';
 import { sqlString } from './athena-functions.js';
-import { decodeFooter, ParquetFooterError } from '../query/parquet-footer.js';
+import { directoriesUnchanged, ensureLink, mapConcurrent, mtimes, readFooter } from './lake-view-files.js';
+import {
+  defaultLocation,
+  fingerprintOf,
+  isHidden,
+  isPlainRelativePath,
+  isProjected,
+  type Listed,
+  listingRoot,
+  parseS3,
+  type PartitionSpec,
+  type PlacedPartition,
+  placeProjected,
+  placeRegistered,
+} from './lake-view-layout.js';
 import { FooterCache } from './scan-footer-cache.js';
 import type { FileFooter } from './scan-stats.js';
 
@@ -77,25 +93,8 @@ export interface LakeViewsOptions {
   store: ObjectStore;
 }
 
-interface PartitionSpec {
-  values: string[];
-  /** s3://bucket/prefix/ */
-  location: string;
-}
-
-interface Listed extends ObjectInfo {
-  bucket: string;
-}
-
 export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
-}
-
-export function parseS3(location: string): { bucket: string; prefix: string } {
-  const m = /^s3a?n?:\/\/([^/]+)\/?(.*)$/.exec(location);
-  if (!m) throw new Error(`not an s3:// location: ${location}`);
-  const prefix = m[2]!;
-  return { bucket: m[1]!, prefix: prefix === '' || prefix.endsWith('/') ? prefix : prefix + '/' };
 }
 
 /**
@@ -217,8 +216,14 @@ export class LakeViews {
     if (cached && (await directoriesUnchanged(cached.dirs))) return cached.objects;
     const started = Date.now();
     const objects: Listed[] = [];
-    for await (const object of this.options.store.listAll(root.bucket, { prefix: root.prefix })) {
-      if (!isHidden(object.key.slice(root.prefix.length))) objects.push({ ...object, bucket: root.bucket });
+    try {
+      for await (const object of this.options.store.listAll(root.bucket, { prefix: root.prefix })) {
+        if (!isHidden(object.key.slice(root.prefix.length))) objects.push({ ...object, bucket: root.bucket });
+      }
+    } catch (err) {
+      // A fresh local lake has no bucket folder until data arrives: no objects, not an error.
+      if ((err as { code?: unknown }).code !== 'NoSuchBucket') throw err;
+      return [];
     }
     const dirs = new Map<string, number>();
     const base = join(this.options.lakeDir, 's3', root.bucket);
@@ -370,228 +375,4 @@ export class LakeViews {
     await this.footers.save();
     return result;
   }
-}
-
-// ---------------------------------------------------------------- partitions and files
-
-interface PlacedPartition {
-  values: string[];
-  root: { bucket: string; prefix: string };
-  files: Listed[];
-}
-
-function isProjected(table: TableDef): boolean {
-  return table.partitionKeys.length > 0 && table.parameters['projection.enabled']?.toLowerCase() === 'true';
-}
-
-function defaultLocation(table: TableDef, p: PartitionDef): string {
-  const base = table.location.endsWith('/') ? table.location : table.location + '/';
-  return base + table.partitionKeys.map((k, i) => `${k.name}=${p.values[i]}`).join('/') + '/';
-}
-
-/** Where to list: the table location, or for projection the template's fixed prefix. */
-function listingRoot(table: TableDef): string {
-  const template = isProjected(table) ? table.parameters['storage.location.template'] : undefined;
-  if (!template) return table.location;
-  const fixed = template.slice(0, template.indexOf('${') < 0 ? template.length : template.indexOf('${'));
-  return fixed.slice(0, fixed.lastIndexOf('/') + 1);
-}
-
-/** Hive's hidden files (`_SUCCESS`, `.crc`) and lake's temporary objects are not data. */
-function isHidden(relativeKey: string): boolean {
-  return relativeKey.split('/').some((segment) => segment.startsWith('.') || segment.startsWith('_'));
-}
-
-function isPlainRelativePath(rel: string): boolean {
-  const dirs = rel.split('/').slice(0, -1);
-  return !dirs.some((d) => d.includes('=')) && !/[*?[\]{}\\\n]/.test(rel);
-}
-
-/** Each object goes to the most specific registered partition containing it, or nowhere. */
-function placeRegistered(table: TableDef, specs: PartitionSpec[], files: Listed[]): PlacedPartition[] {
-  const byPrefix = new Map<string, PlacedPartition>();
-  const placed: PlacedPartition[] = [];
-  for (const spec of specs) {
-    const root = parseS3(spec.location);
-    const partition: PlacedPartition = { values: spec.values, root, files: [] };
-    placed.push(partition);
-    byPrefix.set(`${root.bucket}/${root.prefix}`, partition);
-  }
-  if (table.partitionKeys.length === 0) {
-    const root = parseS3(table.location);
-    return [{ values: [], root, files: files.filter((f) => f.bucket === root.bucket && f.key.startsWith(root.prefix)) }];
-  }
-  for (const f of files) {
-    let cut = f.key.lastIndexOf('/');
-    while (cut >= 0) {
-      const partition = byPrefix.get(`${f.bucket}/${f.key.slice(0, cut + 1)}`);
-      if (partition) {
-        partition.files.push(f);
-        break;
-      }
-      cut = f.key.lastIndexOf('/', cut - 1);
-    }
-    if (cut < 0) byPrefix.get(`${f.bucket}/`)?.files.push(f);
-  }
-  return placed;
-}
-
-/**
- * Partition projection: partitions are the template's instances that objects exist under
- * and whose values the projection admits (integer ranges, enum values; injected and date
- * keys admit any value).
- */
-function placeProjected(table: TableDef, files: Listed[]): PlacedPartition[] {
-  const params = table.parameters;
-  const base = table.location.endsWith('/') ? table.location : table.location + '/';
-  let template = params['storage.location.template'] ?? base + table.partitionKeys.map((k) => `${k.name}=\${${k.name}}`).join('/');
-  if (!template.endsWith('/')) template += '/';
-  const keys = table.partitionKeys.map((k) => k.name.toLowerCase());
-  const order: string[] = [];
-  let pattern = '^';
-  let last = 0;
-  for (const m of template.matchAll(/\$\{([^}]+)\}/g)) {
-    pattern += escapeRegExp(template.slice(last, m.index));
-    const key = m[1]!.toLowerCase();
-    order.push(key);
-    pattern += `(${projectedValuePattern(params, key)})`;
-    last = m.index + m[0].length;
-  }
-  pattern += escapeRegExp(template.slice(last));
-  const re = new RegExp(pattern);
-  const byLocation = new Map<string, PlacedPartition>();
-  for (const f of files) {
-    const m = re.exec(`s3://${f.bucket}/${f.key}`);
-    if (!m) continue;
-    const found = new Map(order.map((k, i) => [k, m[i + 1]!]));
-    const values = keys.map((k) => found.get(k) ?? '');
-    if (!values.every((v, i) => admits(params, keys[i]!, v))) continue;
-    let partition = byLocation.get(m[0]);
-    if (!partition) {
-      partition = { values, root: parseS3(m[0]), files: [] };
-      byLocation.set(m[0], partition);
-    }
-    partition.files.push(f);
-  }
-  return [...byLocation.values()].sort((a, b) => (a.root.prefix < b.root.prefix ? -1 : 1));
-}
-
-function projectedValuePattern(params: Record<string, string>, key: string): string {
-  const type = params[`projection.${key}.type`]?.toLowerCase();
-  const format = params[`projection.${key}.format`];
-  if (type === 'date' && format) {
-    // Each run of a Joda letter is that many digits (or word characters for text fields).
-    return format.replace(/([A-Za-z])\1*|[^A-Za-z]/g, (run) => (/[A-Za-z]/.test(run) ? (/[yMdHhmsS]/.test(run[0]!) ? `\\d{${run.length}}` : '\\w+') : escapeRegExp(run)));
-  }
-  return '[^/]+';
-}
-
-function admits(params: Record<string, string>, key: string, value: string): boolean {
-  const type = params[`projection.${key}.type`]?.toLowerCase();
-  if (type === 'integer') {
-    const range = (params[`projection.${key}.range`] ?? '').split(',').map((s) => Number(s.trim()));
-    const n = Number(value);
-    if (!/^-?\d+$/.test(value)) return false;
-    if (range.length === 2 && Number.isFinite(range[0]) && Number.isFinite(range[1]) && (n < range[0]! || n > range[1]!)) return false;
-    const digits = Number(params[`projection.${key}.digits`] ?? 0);
-    return !digits || value.replace('-', '').length >= digits;
-  }
-  if (type === 'enum') {
-    return (params[`projection.${key}.values`] ?? '').split(',').map((s) => s.trim()).includes(value);
-  }
-  return true;
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-function fingerprintOf(table: TableDef, placed: PlacedPartition[]): string {
-  const hash = createHash('sha1');
-  hash.update(JSON.stringify([table.location, table.columns, table.partitionKeys, table.parameters]));
-  for (const p of placed) {
-    hash.update(`\u0001${p.values.join('\u0000')}\u0002${p.root.bucket}/${p.root.prefix}`);
-    for (const f of p.files) hash.update(`\u0003${f.key}\u0000${f.size}\u0000${f.lastModified.getTime()}`);
-  }
-  return hash.digest('hex');
-}
-
-/**
- * A symbolic link at `path` to `target`, replaced atomically when it points elsewhere.
- * Windows gets a junction for directories (no privilege needed) and a hard link for files
- * (remade at every view build, since a replaced file leaves a hard link on the old one).
- */
-async function ensureLink(path: string, target: string, kind: 'dir' | 'file'): Promise<void> {
-  try {
-    if ((await readlink(path)) === target) return;
-  } catch {
-    // absent, or not a link: (re)create below
-  }
-  await mkdir(dirname(path), { recursive: true });
-  const temp = `${path}.lake-tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
-  if (process.platform === 'win32') {
-    if (kind === 'dir') await symlink(target, temp, 'junction');
-    else await link(target, temp);
-  } else {
-    await symlink(target, temp, kind);
-  }
-  try {
-    await rename(temp, path);
-  } catch (err) {
-    await rm(temp, { force: true });
-    throw err;
-  }
-}
-
-/** Modification times of directories, or undefined when one is gone. */
-async function mtimes(dirs: string[]): Promise<number[] | undefined> {
-  try {
-    return await mapConcurrent(dirs, 32, async (dir) => (await stat(dir)).mtimeMs);
-  } catch {
-    return undefined;
-  }
-}
-
-async function directoriesUnchanged(dirs: Map<string, number>): Promise<boolean> {
-  const now = await mtimes([...dirs.keys()]);
-  return now !== undefined && [...dirs.values()].every((t, i) => now[i] === t);
-}
-
-const FOOTER_TAIL_BYTES = 64 * 1024;
-
-/** A Parquet file's footer: `<FileMetaData><length: u32 LE>PAR1` at its end. */
-async function readFooter(path: string, key: string): Promise<FileFooter> {
-  const file = await open(path, 'r');
-  try {
-    const { size } = await file.stat();
-    if (size < 12) throw new ParquetFooterError(`${key}: ${size} bytes is too small for Parquet`);
-    let length = Math.min(FOOTER_TAIL_BYTES, size);
-    let tail = Buffer.allocUnsafe(length);
-    await file.read(tail, 0, length, size - length);
-    if (tail.toString('latin1', length - 4) !== 'PAR1') throw new ParquetFooterError(`${key}: not a Parquet file (no PAR1 at its end)`);
-    const metadataLength = tail.readUInt32LE(length - 8);
-    if (metadataLength + 8 > size) throw new ParquetFooterError(`${key}: footer length ${metadataLength} exceeds the file`);
-    if (metadataLength + 8 > length) {
-      length = metadataLength + 8;
-      tail = Buffer.allocUnsafe(length);
-      await file.read(tail, 0, length, size - length);
-    }
-    return decodeFooter(tail.subarray(length - 8 - metadataLength, length - 8));
-  } finally {
-    await file.close();
-  }
-}
-
-/** `work` over `items`, at most `limit` at a time, results in order. */
-async function mapConcurrent<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await work(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }

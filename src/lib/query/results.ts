@@ -4,19 +4,35 @@
  * result is streamed from Athena's result object, `<OutputLocation>/<QueryExecutionId>.csv`,
  * through the object store, one chunk at a time. Results that are not CSV (DDL and utility
  * statements write text), and results whose object cannot be read, are paged.
+ *
+ * An engine that still holds the rows it wrote to the result object (the local engine, in
+ * the process that ran the query) hands them over instead: the same strings, without
+ * writing them out and parsing them back.
  */
 import { ServiceError } from '../errors.js';
 import type { ObjectStore, QueryEngine, QueryExecutionInfo, ResultColumn } from '../ports.js';
 import { athenaCsvRows, type CsvRow } from './athena-csv.js';
 
 export const PAGE_SIZE = 1000;
+/** Rows handed on at a time from an engine's memory. */
+const HELD_BATCH = 4096;
 
 export interface ResultStream {
   columns: ResultColumn[];
   /** Batches of raw rows (Athena's text, null for NULL), in order. */
   batches: AsyncIterable<CsvRow[]>;
-  /** Where the rows come from: the first page alone, the result object, or pages. */
-  source: 'page' | 'object' | 'pages';
+  /** Where the rows come from: the first page alone, the result object, pages, or the engine's memory. */
+  source: 'page' | 'object' | 'pages' | 'held';
+}
+
+/** An engine holding the rows of queries it ran (proposed as an optional QueryEngine method). */
+export interface HeldResults {
+  /** Every row of a SUCCEEDED query, as its result object holds them; undefined when it does not hold them. */
+  heldRows(queryId: string): readonly CsvRow[] | undefined;
+}
+
+export function holdsResults(engine: QueryEngine): engine is QueryEngine & HeldResults {
+  return typeof (engine as Partial<HeldResults>).heldRows === 'function';
 }
 
 export function parseS3Url(url: string): { bucket: string; key: string } {
@@ -36,6 +52,8 @@ export async function openResults(
   if (first.nextToken === undefined) {
     return { columns, source: 'page', batches: once(first.rows) };
   }
+  const held = holdsResults(engine) ? engine.heldRows(info.queryId) : undefined;
+  if (held) return { columns, source: 'held', batches: slices(held) };
   if (info.outputLocation?.endsWith('.csv')) {
     const { bucket, key } = parseS3Url(info.outputLocation);
     try {
@@ -53,6 +71,10 @@ export async function openResults(
 
 async function* once(rows: CsvRow[]): AsyncGenerator<CsvRow[]> {
   if (rows.length > 0) yield rows;
+}
+
+async function* slices(rows: readonly CsvRow[]): AsyncGenerator<CsvRow[]> {
+  for (let i = 0; i < rows.length; i += HELD_BATCH) yield rows.slice(i, i + HELD_BATCH);
 }
 
 async function* objectRows(body: AsyncIterable<Uint8Array>, bucket: string, key: string, width: number): AsyncGenerator<CsvRow[]> {

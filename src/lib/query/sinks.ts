@@ -68,12 +68,15 @@ export class RowFormatter {
   private count = 0;
   /** `"name":` for each column, quoted once. */
   private readonly keys: string[];
+  /** Whether an object with these keys keeps them in column order. */
+  private readonly plainKeys: boolean;
   constructor(
     readonly format: RowFormat,
     private readonly names: readonly string[],
     private readonly indent = '',
   ) {
     this.keys = names.map((n) => `${JSON.stringify(n)}:`);
+    this.plainKeys = names.every((n) => !/^(?:0|[1-9]\d*)$/.test(n) && n !== '__proto__');
   }
 
   header(): string {
@@ -83,14 +86,34 @@ export class RowFormatter {
   }
 
   rows(rows: readonly Value[][]): string {
-    let text = '';
-    for (const row of rows) {
-      if (this.format === 'csv') text += `${row.map(csvCell).join(',')}\r\n`;
-      else if (this.format === 'ndjson') text += `${rowJson(this.keys, row)}\n`;
-      else text += `${this.count === 0 ? '' : ','}\n${this.indent}  ${rowJson(this.keys, row)}`;
-      this.count++;
+    if (rows.length === 0) return '';
+    const lines = new Array<string>(rows.length);
+    for (let r = 0; r < rows.length; r++) {
+      const row = rows[r]!;
+      lines[r] = this.format === 'csv' ? row.map(csvCell).join(',') : this.objectJson(row);
     }
-    return text;
+    const first = this.count === 0;
+    this.count += rows.length;
+    if (this.format === 'csv') return lines.join('\r\n') + '\r\n';
+    if (this.format === 'ndjson') return lines.join('\n') + '\n';
+    const separator = `,\n${this.indent}  `;
+    return (first ? `\n${this.indent}  ` : separator) + lines.join(separator);
+  }
+
+  /**
+   * A row object as JSON. Rows of scalars go through one native JSON.stringify of an object,
+   * when the names keep their order as object keys (none is an array index) and none is
+   * `__proto__`; the rest are written value by value.
+   */
+  private objectJson(row: readonly Value[]): string {
+    if (!this.plainKeys) return rowJson(this.keys, row);
+    const object: Record<string, Value> = {};
+    for (let i = 0; i < this.names.length; i++) {
+      const v = row[i] ?? null;
+      if (typeof v === 'bigint' || (v !== null && typeof v === 'object')) return rowJson(this.keys, row);
+      object[this.names[i]!] = v;
+    }
+    return JSON.stringify(object);
   }
 
   footer(): string {

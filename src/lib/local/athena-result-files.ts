@@ -1,0 +1,117 @@
+/**
+ * Athena's result objects: CSV for queries (header, every value double-quoted, NULL as an
+ * empty unquoted field), tab-separated text for DDL and SHOW statements; written to the
+ * store and read back exactly.
+ */
+import type { ObjectStore, ResultColumn } from '../ports.js';
+
+export type ResultFormat = 'csv' | 'txt';
+
+/** A store that can make a bucket (the local one): results need theirs on a fresh lake. */
+interface BucketMaker {
+  createBucket(bucket: string): Promise<void>;
+}
+
+/** Writes the result object at `location` (s3://...), making its bucket when the store can and has none. */
+export async function putResultObject(store: ObjectStore, location: string, format: ResultFormat, columns: readonly ResultColumn[], rows: readonly (readonly (string | null)[])[]): Promise<void> {
+  const body = format === 'csv' ? toAthenaCsv(columns, rows) : toAthenaText(rows);
+  const { bucket, key } = s3Object(location);
+  const put = () => store.put(bucket, key, body, { contentType: format === 'csv' ? 'text/csv' : 'text/plain' });
+  try {
+    await put();
+  } catch (err) {
+    const maker = store as ObjectStore & Partial<BucketMaker>;
+    if ((err as { code?: unknown }).code !== 'NoSuchBucket' || typeof maker.createBucket !== 'function') throw err;
+    await maker.createBucket(bucket);
+    await put();
+  }
+}
+
+/** The rows of the result object at `location` (header excluded). */
+export async function getResultRows(store: ObjectStore, location: string, format: ResultFormat): Promise<(string | null)[][]> {
+  const { bucket, key } = s3Object(location);
+  const text = new TextDecoder().decode(await store.get(bucket, key));
+  return format === 'csv' ? parseAthenaCsv(text).slice(1) : parseAthenaText(text);
+}
+
+/** `s3://bucket/key` -> its parts. */
+function s3Object(url: string): { bucket: string; key: string } {
+  const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(url);
+  if (!m) throw new Error(`not an s3:// object URL: ${url}`);
+  return { bucket: m[1]!, key: m[2]! };
+}
+
+/** Athena's result CSV: a quoted header, then every value quoted, NULL as an empty field. */
+export function toAthenaCsv(columns: readonly ResultColumn[], rows: readonly (readonly (string | null)[])[]): string {
+  const lines = new Array<string>(rows.length + 1);
+  lines[0] = columns.map((c) => quoteCsv(c.name)).join(',');
+  for (let r = 0; r < rows.length; r++) lines[r + 1] = csvLine(rows[r]!);
+  return lines.join('\n') + '\n';
+}
+
+/** One row; most hold no NULL and no quote, and take one native join. */
+function csvLine(row: readonly (string | null)[]): string {
+  for (let i = 0; i < row.length; i++) {
+    const v = row[i];
+    if (v === null || v === undefined || v.indexOf('"') >= 0) return row.map((x) => (x === null || x === undefined ? '' : quoteCsv(x))).join(',');
+  }
+  return row.length === 0 ? '' : `"${row.join('","')}"`;
+}
+
+function quoteCsv(value: string): string {
+  return value.indexOf('"') < 0 ? `"${value}"` : `"${value.replace(/"/g, '""')}"`;
+}
+
+/** Reads Athena's result CSV back: header first; quoted `""` is '', an empty field is NULL. */
+export function parseAthenaCsv(text: string): (string | null)[][] {
+  const rows: (string | null)[][] = [];
+  let row: (string | null)[] = [];
+  let i = 0;
+  while (i < text.length) {
+    let value: string | null;
+    if (text[i] === '"') {
+      let j = i + 1;
+      let s = '';
+      for (;;) {
+        const q = text.indexOf('"', j);
+        if (q < 0) throw new Error('unterminated quoted field in result CSV');
+        s += text.slice(j, q);
+        if (text[q + 1] === '"') {
+          s += '"';
+          j = q + 2;
+          continue;
+        }
+        i = q + 1;
+        break;
+      }
+      value = s;
+    } else {
+      let j = i;
+      while (j < text.length && text[j] !== ',' && text[j] !== '\n') j++;
+      value = j === i ? null : text.slice(i, j);
+      i = j;
+    }
+    row.push(value);
+    if (text[i] === ',') {
+      i++;
+      continue;
+    }
+    rows.push(row);
+    row = [];
+    i++;
+  }
+  return rows;
+}
+
+/** DDL and SHOW results: one line a row, fields separated by tabs, no header. */
+export function toAthenaText(rows: readonly (readonly (string | null)[])[]): string {
+  return rows.map((r) => r.map((v) => v ?? '').join('\t') + '\n').join('');
+}
+
+export function parseAthenaText(text: string): string[][] {
+  if (text === '') return [];
+  return text
+    .replace(/\n$/, '')
+    .split('\n')
+    .map((line) => line.split('\t'));
+}
