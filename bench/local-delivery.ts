@@ -3,12 +3,13 @@
  * double, boolean, timestamp, some nulls; ~150-byte JSON each) through putRecordBatch calls
  * of 500 and close(), partitioned by event time (year, month), then has DuckDB write the
  * same data from CSV with `COPY ... (FORMAT parquet, PARTITION_BY (year, month))`.
- * Generating the records is not timed; lake's time is putRecordBatch + close.
+ * The records are generated once, before the runs, into a file that each run reads back batch
+ * by batch (as a producer would hold them: Buffers); lake's time is putRecordBatch + close.
  *
  * Figures (one JSON line each): lake_ms and duckdb_ms (wall, best of --repeat runs, the two
  * interleaved so a busy machine skews both alike), ratio (best against best, target 3),
  * ratio_median (median of each round's lake/DuckDB pair), lake_cpu_ms and duckdb_cpu_ms (CPU
- * of every thread, record generation taken out: steadier than wall time on a shared
+ * of every thread, reading the records included: steadier than wall time on a shared
  * machine), peak_rss_mb (of the first lake run; target 600). With --scale-rows=N, lake alone
  * is run again on N rows in a fresh process: peak_rss_mb_at_N (target 600) and rss_ratio
  * (that peak over this size's, target 1.2: memory flat as input grows).
@@ -21,7 +22,7 @@
  *   node bench/run.mjs local-delivery --trace-memory       # memory every 1M rows, on stderr
  */
 import { spawnSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isMainThread } from 'node:worker_threads';
@@ -115,7 +116,7 @@ function emit(name: string, value: number, unit: string, extra: Record<string, u
 
 interface Measure {
   ms: number;
-  /** CPU time of the whole process (every thread) spent on the work, generation excluded. */
+  /** CPU time of the whole process (every thread) spent on the work. */
   cpuMs: number;
 }
 
@@ -130,16 +131,60 @@ function batchOf(start: number): Uint8Array[] {
   return batch;
 }
 
-/** CPU the bench itself spends generating the records, to take out of lake's CPU time. */
-function generationCpuMs(): number {
-  const cpu = cpuNow();
-  let n = 0;
-  for (let start = 0; start < ROWS; start += BATCH) n += batchOf(start).length;
-  if (n !== ROWS) throw new Error('generator broken');
-  return cpuNow() - cpu;
+/**
+ * Writes every batch's records to a file once, before any timed run, as a producer would
+ * hold them ready: per batch its byte count, each record's length, then the records. Runs
+ * read a batch back into one Buffer (records are views of it), so generating JSON is no
+ * part of lake's time or CPU, and memory stays one batch whatever N is.
+ */
+function writeRecords(dir: string): string {
+  const file = join(dir, 'records.bin');
+  const fd = openSync(file, 'w');
+  for (let start = 0; start < ROWS; start += BATCH) {
+    const batch = batchOf(start);
+    const header = Buffer.alloc(4 + 4 * batch.length);
+    let total = 0;
+    batch.forEach((r, k) => {
+      header.writeUInt32LE(r.length, 4 + 4 * k);
+      total += r.length;
+    });
+    header.writeUInt32LE(total, 0);
+    writeSync(fd, header);
+    writeSync(fd, Buffer.concat(batch, total));
+  }
+  closeSync(fd);
+  return file;
 }
 
-async function runLake(dir: string, generationCpu: number): Promise<Measure & { rssMb: number; bytes: number }> {
+/** Reads the batches written by `writeRecords`, one at a time. */
+function* readBatches(file: string): Generator<Uint8Array[]> {
+  const fd = openSync(file, 'r');
+  try {
+    let position = 0;
+    const read = (length: number) => {
+      const out = Buffer.allocUnsafeSlow(length);
+      if (readSync(fd, out, 0, length, position) !== length) throw new Error('records file truncated');
+      position += length;
+      return out;
+    };
+    for (let start = 0; start < ROWS; start += BATCH) {
+      const count = Math.min(ROWS, start + BATCH) - start;
+      const header = read(4 + 4 * count);
+      const data = read(header.readUInt32LE(0));
+      const batch: Uint8Array[] = [];
+      for (let k = 0, offset = 0; k < count; k++) {
+        const length = header.readUInt32LE(4 + 4 * k);
+        batch.push(data.subarray(offset, offset + length));
+        offset += length;
+      }
+      yield batch;
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+async function runLake(dir: string, recordsFile: string): Promise<Measure & { rssMb: number; bytes: number }> {
   const config = defaultConfig('bench');
   config.lakeDir = join(dir, 'lake');
   config.columns = COLUMNS;
@@ -151,8 +196,8 @@ async function runLake(dir: string, generationCpu: number): Promise<Measure & { 
   let bytes = 0;
   let peakRss = 0;
   const cpu = cpuNow();
-  for (let start = 0; start < ROWS; start += BATCH) {
-    const batch = batchOf(start);
+  let start = 0;
+  for (const batch of readBatches(recordsFile)) {
     for (const r of batch) bytes += r.length;
     const t = performance.now();
     await stream.putRecordBatch(batch);
@@ -163,12 +208,13 @@ async function runLake(dir: string, generationCpu: number): Promise<Measure & { 
       const mb = (n: number) => Math.round(n / 1048576);
       process.stderr.write(`rows ${start}: rss ${mb(m.rss)} heap ${mb(m.heapUsed)}/${mb(m.heapTotal)} external ${mb(m.external)} arrayBuffers ${mb(m.arrayBuffers)} MB\n`);
     }
+    start += batch.length;
   }
   const t = performance.now();
   const putMs = ms;
   await stream.close();
   ms += performance.now() - t;
-  const cpuMs = cpuNow() - cpu - generationCpu;
+  const cpuMs = cpuNow() - cpu;
   process.stderr.write(`lake: putRecordBatch ${Math.round(putMs)} ms, close ${Math.round(ms - putMs)} ms, cpu ${Math.round(cpuMs)} ms\n`);
   peakRss = Math.max(peakRss, process.resourceUsage().maxRSS * 1024);
   // Check the output: every row delivered.
@@ -225,12 +271,12 @@ if (isMainThread) {
   const repeat = Number(flag('repeat', ROWS <= 2_000_000 ? '3' : '1'));
   const dir = mkdtempSync(join(tmpdir(), 'lake-bench-'));
   try {
-    const generationCpu = generationCpuMs();
+    const recordsFile = writeRecords(dir);
     const csv = args.includes('--lake-only') ? '' : writeCsv(dir);
     const lake: Awaited<ReturnType<typeof runLake>>[] = [];
     const duck: Measure[] = [];
     for (let r = 0; r < repeat; r++) {
-      lake.push(await runLake(dir, generationCpu));
+      lake.push(await runLake(dir, recordsFile));
       if (csv) duck.push(await runDuckdb(dir, csv));
     }
     const best = <T extends Measure>(list: T[], key: 'ms' | 'cpuMs') => Math.min(...list.map((m) => m[key]));

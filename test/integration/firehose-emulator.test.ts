@@ -180,10 +180,25 @@ describe('buffering and delivery', () => {
     expect(existsSync(join(lakeDir, 'tmp', 'firehose')) && readdirSync(join(lakeDir, 'tmp', 'firehose'))).toEqual([]);
   });
 
-  it('reports a delivery that cannot happen when closing', async () => {
+  it('refuses every call with ResourceNotFoundException when the lake is not deployed (no bucket), accepting nothing', async () => {
     const stream = open(makeConfig({ bucket: 'no-such-bucket' }));
+    await expect(stream.putRecordBatch([json({ id: 'a' })])).rejects.toMatchObject({
+      code: 'ResourceNotFoundException',
+      message: 'Firehose shop-ingest under account 000000000000 not found: the local lake is not deployed (no bucket no-such-bucket)',
+      hint: 'run `lake deploy` to create the bucket, the table and the stream',
+    });
+    expect(stream.bufferedRows()).toEqual({});
+    expect(existsSync(join(lakeDir, 'tmp', 'firehose')) && readdirSync(join(lakeDir, 'tmp', 'firehose'))).toEqual(false);
+  });
+
+  it('reports a delivery that cannot happen when closing, and keeps the journal for the next process', async () => {
+    const stream = open(makeConfig());
     await stream.putRecordBatch([json({ id: 'a' })]);
+    rmSync(join(lakeDir, 's3', 'shop-data'), { recursive: true });
     await expect(stream.close()).rejects.toMatchObject({ code: 'NoSuchBucket' });
+    const folders = readdirSync(join(lakeDir, 'tmp', 'firehose'));
+    expect(folders).toEqual([expect.stringMatching(new RegExp(`^shop-ingest-${process.pid}-[0-9a-f]{8}$`)) as unknown]);
+    expect(readdirSync(join(lakeDir, 'tmp', 'firehose', folders[0]!)).filter((name) => name.startsWith('journal-'))).toEqual(['journal-000000000000.log']);
   });
 });
 

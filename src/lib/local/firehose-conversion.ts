@@ -5,14 +5,15 @@
  * of an arrival-time stream). Runs in-thread or in worker threads: everything a worker
  * gets and gives back is plain data and transferable buffers.
  */
+import { isAscii } from 'node:buffer';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import type { LakeConfig } from '../config.js';
 import { EPOCH_MILLIS_THRESHOLD } from '../firehose-prefix.js';
 import { parseGlueType, type GlueType } from '../glue-types.js';
 import type { Column } from '../ports.js';
 import { compileSchema, serdeSchemaFromConfig, type SerdeConverter } from '../serde/index.js';
-import type { Row, RowValue } from '../serde/types.js';
-import { csvEncoder } from './firehose-spool.js';
+import type { RowValue } from '../serde/types.js';
+import { CsvWriter, type CsvFieldWriter, csvFieldWriter, writeCsvRow } from './firehose-csv.js';
 
 /** Row group hour for arrival-time streams (one buffer). */
 export const ARRIVAL = -1;
@@ -35,9 +36,8 @@ export interface ConverterSpec {
 
 export interface BatchConverter {
   serde: SerdeConverter;
-  names: string[];
-  encoders: ((value: RowValue) => string)[];
-  eventTime?: ConverterSpec['eventTime'];
+  /** Writes each row into the batch being converted. */
+  encoder: BatchEncoder;
 }
 
 /** A batch's rows bound for one buffer: CSV bytes, where each row ends, and its share of input bytes. */
@@ -59,56 +59,45 @@ export interface BatchOutcome {
 export function batchConverter(spec: ConverterSpec): BatchConverter {
   return {
     serde: compileSchema(serdeSchemaFromConfig({ columns: spec.columns, serde: spec.serde })),
-    names: spec.columns.map((c) => c.name),
-    encoders: spec.columns.map((c) => csvEncoder(parseGlueType(c.type))),
-    eventTime: spec.eventTime,
+    encoder: new BatchEncoder(spec),
   };
 }
 
-/** Converts a batch with the serde and encodes its rows for the spool, grouped by target buffer. */
-export function convertBatch(converter: BatchConverter, records: Uint8Array[]): BatchOutcome {
-  const groups = new Map<number, GroupWriter>();
-  const failures: BatchOutcome['failures'] = [];
-  const withoutEventTime: number[] = [];
-  const { eventTime } = converter;
-  for (let i = 0; i < records.length; i++) {
-    const data = records[i]!;
-    const result = converter.serde.convert(data);
-    if (!result.ok) {
-      failures.push({ index: i, code: result.code, message: result.message });
-      continue;
-    }
-    const rows = result.rows;
-    const share = data.length / rows.length;
-    for (const row of rows) {
-      let hour = ARRIVAL;
-      if (eventTime) {
-        hour = eventHour(row[eventTime.column] ?? null, eventTime.type);
-        if (Number.isNaN(hour)) {
-          withoutEventTime.push(i);
-          continue;
-        }
-      }
-      let group = groups.get(hour);
-      if (group === undefined) {
-        group = new GroupWriter(hour);
-        groups.set(hour, group);
-      }
-      group.add(encodeRow(converter, row), share);
-    }
+/**
+ * A worker's batch (one buffer, each record's length) as records: when every byte is ASCII,
+ * strings cut from one decoding of the whole (the same text the serde would decode from each
+ * record, for less work), else views of the buffer.
+ */
+export function splitRecords(joined: Uint8Array, lengths: Int32Array): (Uint8Array | string)[] {
+  const records: (Uint8Array | string)[] = [];
+  const text = isAscii(joined) ? Buffer.from(joined.buffer, joined.byteOffset, joined.byteLength).toString('latin1') : undefined;
+  let offset = 0;
+  for (const length of lengths) {
+    records.push(text === undefined ? joined.subarray(offset, offset + length) : text.slice(offset, offset + length));
+    offset += length;
   }
-  return { groups: [...groups.values()].map((g) => g.finish()), failures, withoutEventTime };
+  return records;
 }
 
-function encodeRow(converter: BatchConverter, row: Row): string {
-  const { names, encoders } = converter;
-  let line = '';
-  for (let i = 0; i < names.length; i++) {
-    if (i > 0) line += ',';
-    const value = row[names[i]!];
-    if (value !== null && value !== undefined) line += encoders[i]!(value);
+/**
+ * Converts a batch with the serde and encodes its rows for the spool, grouped by target
+ * buffer. A record given as a string is its UTF-8 bytes decoded (its length, the byte count: ASCII only).
+ */
+export function convertBatch(converter: BatchConverter, records: readonly (Uint8Array | string)[]): BatchOutcome {
+  const { serde, encoder } = converter;
+  const failures: BatchOutcome['failures'] = [];
+  encoder.start();
+  for (let i = 0; i < records.length; i++) {
+    const data = records[i]!;
+    encoder.beginRecord(i);
+    const failure = serde.convertEach(data, encoder.onRow);
+    if (failure === null) encoder.endRecord(data.length);
+    else {
+      encoder.dropRecord();
+      failures.push({ index: i, code: failure.code, message: failure.message });
+    }
   }
-  return line + '\n';
+  return { groups: encoder.finish(), failures, withoutEventTime: encoder.withoutEventTime };
 }
 
 /** Hours since the epoch of an event time; NaN when the value has none. */
@@ -119,38 +108,153 @@ function eventHour(value: RowValue, type: GlueType['kind']): number {
   return when === undefined ? Number.NaN : Math.floor(when.getTime() / 3_600_000);
 }
 
-class GroupWriter {
-  private readonly lines: string[] = [];
-  private inputs = new Float64Array(64);
+/**
+ * Writes a batch's rows as CSV lines into one scratch buffer as the serde reads them, noting
+ * each row's group (target hour); `finish` lays the groups out one after the other in a
+ * fresh buffer, so a batch crosses to the main thread as three transferable buffers.
+ */
+class BatchEncoder {
+  private readonly writer = new CsvWriter();
+  private readonly writers: CsvFieldWriter[];
+  /** For each column, the value it takes (the last field of its name, as a row object would). */
+  private readonly source: number[];
+  private readonly eventIndex: number;
+  private readonly eventType?: GlueType['kind'];
+  private rowGroup = new Int32Array(1024);
+  private rowEnd = new Int32Array(1024);
+  private rowInput = new Float64Array(1024);
+  private rows = 0;
+  private hours: number[] = [];
+  private groupOf = new Map<number, number>();
+  withoutEventTime: number[] = [];
+  /** State at the start of the current record, to fix its rows' shares or drop them. */
+  private record = 0;
+  private recordRows = 0;
+  private recordFirstRow = 0;
+  private recordPos = 0;
+  private recordGroups = 0;
+  private recordWithout = 0;
+  readonly onRow = (values: readonly RowValue[]): void => this.row(values);
 
-  constructor(private readonly hour: number) {}
-
-  add(line: string, input: number): void {
-    const n = this.lines.push(line);
-    if (n > this.inputs.length) {
-      const bigger = new Float64Array(this.inputs.length * 2);
-      bigger.set(this.inputs);
-      this.inputs = bigger;
-    }
-    this.inputs[n - 1] = input;
+  constructor(spec: ConverterSpec) {
+    const names = spec.columns.map((c) => c.name);
+    this.writers = spec.columns.map((c) => csvFieldWriter(parseGlueType(c.type)));
+    this.source = names.map((name) => names.lastIndexOf(name));
+    this.eventIndex = spec.eventTime ? names.lastIndexOf(spec.eventTime.column) : -1;
+    this.eventType = spec.eventTime?.type;
   }
 
-  /** Encodes the group at once; rows end where their lines do (in characters when all is ASCII). */
-  finish(): RowGroup {
-    const { lines } = this;
-    const text = lines.join('');
-    const encoded = Buffer.from(text, 'utf8');
-    const rowEnds = new Int32Array(lines.length);
-    let end = 0;
-    const ascii = encoded.length === text.length;
-    for (let i = 0; i < lines.length; i++) {
-      end += ascii ? lines[i]!.length : Buffer.byteLength(lines[i]!, 'utf8');
-      rowEnds[i] = end;
+  start(): void {
+    this.writer.pos = 0;
+    this.rows = 0;
+    this.hours = [];
+    this.groupOf = new Map();
+    this.withoutEventTime = [];
+  }
+
+  beginRecord(index: number): void {
+    this.record = index;
+    this.recordRows = 0;
+    this.recordFirstRow = this.rows;
+    this.recordPos = this.writer.pos;
+    this.recordGroups = this.hours.length;
+    this.recordWithout = this.withoutEventTime.length;
+  }
+
+  private row(values: readonly RowValue[]): void {
+    this.recordRows++;
+    let hour = ARRIVAL;
+    if (this.eventType !== undefined) {
+      hour = eventHour(this.eventIndex >= 0 ? (values[this.eventIndex] ?? null) : null, this.eventType);
+      if (Number.isNaN(hour)) {
+        this.withoutEventTime.push(this.record);
+        return;
+      }
     }
-    // Transferred to the main thread, so it must own its memory: small buffers share a pooled slab.
-    const owns = encoded.byteOffset === 0 && encoded.buffer.byteLength === encoded.length;
-    const csv = owns ? new Uint8Array(encoded.buffer, 0, encoded.length) : new Uint8Array(encoded);
-    return { hour: this.hour, csv, rowEnds, rowInputs: this.inputs.slice(0, lines.length) };
+    let group = this.groupOf.get(hour);
+    if (group === undefined) {
+      group = this.hours.push(hour) - 1;
+      this.groupOf.set(hour, group);
+    }
+    writeCsvRow(this.writer, this.writers, values, this.source);
+    const r = this.rows++;
+    if (r === this.rowEnd.length) this.growRows();
+    this.rowGroup[r] = group;
+    this.rowEnd[r] = this.writer.pos;
+  }
+
+  /** The record converted: its rows share its input bytes. */
+  endRecord(inputBytes: number): void {
+    const share = inputBytes / this.recordRows;
+    for (let r = this.recordFirstRow; r < this.rows; r++) this.rowInput[r] = share;
+  }
+
+  /** The record failed: its rows (and groups only they opened) go. */
+  dropRecord(): void {
+    this.rows = this.recordFirstRow;
+    this.writer.pos = this.recordPos;
+    for (const hour of this.hours.splice(this.recordGroups)) this.groupOf.delete(hour);
+    this.withoutEventTime.length = this.recordWithout;
+  }
+
+  private growRows(): void {
+    const size = this.rowEnd.length * 2;
+    const grow = <T extends Int32Array | Float64Array>(from: T, to: T): T => {
+      to.set(from);
+      return to;
+    };
+    this.rowGroup = grow(this.rowGroup, new Int32Array(size));
+    this.rowEnd = grow(this.rowEnd, new Int32Array(size));
+    this.rowInput = grow(this.rowInput, new Float64Array(size));
+  }
+
+  finish(): RowGroup[] {
+    const { rows, hours, rowGroup, rowEnd, rowInput } = this;
+    const scratch = this.writer.buf;
+    const groupCount = hours.length;
+    const bytesOf = new Float64Array(groupCount);
+    const rowsOf = new Int32Array(groupCount);
+    let begin = 0;
+    for (let r = 0; r < rows; r++) {
+      const g = rowGroup[r]!;
+      bytesOf[g] = bytesOf[g]! + rowEnd[r]! - begin;
+      rowsOf[g] = rowsOf[g]! + 1;
+      begin = rowEnd[r]!;
+    }
+    // Where each group starts in the output, in bytes and in rows.
+    const byteAt = new Float64Array(groupCount);
+    const rowAt = new Int32Array(groupCount);
+    for (let g = 1; g < groupCount; g++) {
+      byteAt[g] = byteAt[g - 1]! + bytesOf[g - 1]!;
+      rowAt[g] = rowAt[g - 1]! + rowsOf[g - 1]!;
+    }
+    const csv = new Uint8Array(this.writer.pos);
+    const ends = new Int32Array(rows);
+    const inputs = new Float64Array(rows);
+    const filled = new Float64Array(groupCount);
+    const counted = new Int32Array(groupCount);
+    // Runs of consecutive rows of one group are copied at once.
+    let runStart = 0;
+    for (let r = 0; r < rows; r++) {
+      const g = rowGroup[r]!;
+      const lineStart = r === 0 ? 0 : rowEnd[r - 1]!;
+      const k = rowAt[g]! + counted[g]!;
+      counted[g] = counted[g]! + 1;
+      filled[g] = filled[g]! + rowEnd[r]! - lineStart;
+      ends[k] = filled[g]!;
+      inputs[k] = rowInput[r]!;
+      if (r + 1 === rows || rowGroup[r + 1] !== g) {
+        const runFrom = runStart === 0 ? 0 : rowEnd[runStart - 1]!;
+        scratch.copy(csv, byteAt[g]! + filled[g]! - (rowEnd[r]! - runFrom), runFrom, rowEnd[r]!);
+        runStart = r + 1;
+      }
+    }
+    return hours.map((hour, g) => ({
+      hour,
+      csv: csv.subarray(byteAt[g]!, byteAt[g]! + bytesOf[g]!),
+      rowEnds: ends.subarray(rowAt[g]!, rowAt[g]! + rowsOf[g]!),
+      rowInputs: inputs.subarray(rowAt[g]!, rowAt[g]! + rowsOf[g]!),
+    }));
   }
 }
 
@@ -224,14 +328,10 @@ if (!isMainThread && parentPort && (workerData as { lakeFirehoseConverter?: Conv
   const converter = batchConverter((workerData as { lakeFirehoseConverter: ConverterSpec }).lakeFirehoseConverter);
   port.on('message', ({ id, joined, lengths }: { id: number; joined: Uint8Array; lengths: Int32Array }) => {
     try {
-      const records: Uint8Array[] = [];
-      let offset = 0;
-      for (const length of lengths) {
-        records.push(joined.subarray(offset, offset + length));
-        offset += length;
-      }
-      const outcome = convertBatch(converter, records);
-      port.postMessage({ id, outcome } satisfies WorkerReply, outcome.groups.flatMap((g) => [g.csv.buffer as ArrayBuffer, g.rowEnds.buffer as ArrayBuffer, g.rowInputs.buffer as ArrayBuffer]));
+      const outcome = convertBatch(converter, splitRecords(joined, lengths));
+      // The groups are views of the same three buffers: each is transferred once.
+      const buffers = new Set(outcome.groups.flatMap((g) => [g.csv.buffer as ArrayBuffer, g.rowEnds.buffer as ArrayBuffer, g.rowInputs.buffer as ArrayBuffer]));
+      port.postMessage({ id, outcome } satisfies WorkerReply, [...buffers]);
     } catch (err) {
       port.postMessage({ id, error: (err as Error).message } satisfies WorkerReply);
     }

@@ -8,11 +8,13 @@
  * pressure and on `settled` when draining.
  */
 import { rmSync, unlinkSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import type { DuckDBInstance } from '@duckdb/node-api';
 import type { LakeConfig } from '../config.js';
 import { evaluatePrefix, objectName, type FirehosePrefixes } from '../firehose-prefix.js';
 import type { Logger } from '../log.js';
 import type { FsObjectStore } from './fs-object-store.js';
+import type { ItemSpan } from './firehose-journal.js';
 import { parquetCopyStatement, type SpoolFile } from './firehose-spool.js';
 
 /** Deliveries running at once (each its own DuckDB connection): one small COPY cannot keep DuckDB's threads busy. */
@@ -26,6 +28,10 @@ export interface BufferBase {
   /** Clock reading (ms) when the buffer opened: what `intervalSeconds` counts from. */
   openedAt: number;
   timer?: NodeJS.Timeout;
+  /** Journal sequence of the oldest call whose records the buffer holds. */
+  firstBatch: number;
+  /** The journal items it holds, by item key (firehose-journal.ts). */
+  spans: Map<string, ItemSpan>;
 }
 
 export interface DataBuffer extends BufferBase, SpoolFile {
@@ -60,8 +66,12 @@ export interface DeliveryOptions {
   log: Logger;
   version: number;
   prefixes: FirehosePrefixes;
-  /** DuckDB threads for the Parquet writer (default: DuckDB's own choice). */
+  /** DuckDB threads for the Parquet writer (default: the cores shared by the concurrent deliveries). */
   threads?: number;
+  /** Called just before a buffer's object is put in place, with its key. */
+  onCommit?: (buffer: StreamBuffer, key: string) => void;
+  /** Called when a buffer's delivery succeeded or failed. */
+  onSettled?: (buffer: StreamBuffer, ok: boolean) => void;
 }
 
 /** The queue of detached buffers, delivered `DELIVERY_CONCURRENCY` at a time. */
@@ -95,10 +105,14 @@ export class DeliveryQueue {
       const buffer = this.waiting.shift()!;
       this.active++;
       void this.deliver(buffer)
-        .catch((err: unknown) => {
-          this.failures.push(err);
-          log.warn(`delivery stream ${config.stream}: delivery failed: ${(err as Error).message}`);
-        })
+        .then(
+          () => this.options.onSettled?.(buffer, true),
+          (err: unknown) => {
+            this.failures.push(err);
+            log.warn(`delivery stream ${config.stream}: delivery failed: ${(err as Error).message}`);
+            this.options.onSettled?.(buffer, false);
+          },
+        )
         .finally(() => {
           this.active--;
           this.pump();
@@ -143,6 +157,7 @@ export class DeliveryQueue {
         const temp = store.tempPathFor(bucket, key);
         try {
           await this.writeParquet(buffer.spoolPath, temp);
+          this.options.onCommit?.(buffer, key);
           await store.putFromFile(bucket, key, temp);
         } catch (err) {
           rmSync(temp, { force: true });
@@ -158,6 +173,7 @@ export class DeliveryQueue {
         const body = buffer.records.map((build) => build(end)).join('');
         const prefix = evaluatePrefix(prefixes.errorOutputPrefix, { timestamp: buffer.oldestArrival, errorOutputType: buffer.type });
         const key = prefix + objectName(config.stream, version, buffer.oldestArrival);
+        this.options.onCommit?.(buffer, key);
         await store.put(bucket, key, body);
         log.debug(`delivery stream ${config.stream}: ${buffer.records.length} ${buffer.type} records to s3://${bucket}/${key}`);
         return;
@@ -166,6 +182,7 @@ export class DeliveryQueue {
         const prefix = evaluatePrefix(config.backupPrefix ?? '', { timestamp: buffer.oldestArrival });
         const key = prefix + objectName(config.stream, version, buffer.oldestArrival, crypto.randomUUID(), '.gz');
         try {
+          this.options.onCommit?.(buffer, key);
           await store.putFromFile(bucket, key, buffer.spoolPath);
         } catch (err) {
           rmSync(buffer.spoolPath, { force: true });
@@ -189,7 +206,9 @@ export class DeliveryQueue {
     this.duckdb ??= (async () => {
       const { DuckDBInstance } = await import('@duckdb/node-api');
       const settings: Record<string, string> = {};
-      if (this.options.threads !== undefined) settings.threads = String(this.options.threads);
+      // Each concurrent COPY single-threaded by default on a small machine: a spool file is parsed
+      // faster per core, and memory stays flat, than with threads contending inside one COPY.
+      settings.threads = String(this.options.threads ?? Math.max(1, Math.floor(availableParallelism() / DELIVERY_CONCURRENCY)));
       return DuckDBInstance.create(':memory:', settings);
     })();
     return this.duckdb;

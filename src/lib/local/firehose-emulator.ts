@@ -9,34 +9,33 @@
  * in-thread or in worker threads (firehose-conversion.ts); the CSV spool each data buffer
  * writes and the DuckDB COPY that turns it into Parquet (firehose-spool.ts); delivery of
  * flushed buffers in the background, with no partial object ever visible
- * (firehose-delivery.ts). This file buffers: which buffer a row joins, and when a buffer is
- * flushed.
- *
- * Buffers follow Firehose: with arrival-time prefixes there is one buffer for the stream
- * and the prefix is evaluated from the arrival of its oldest record (so a buffer spanning
- * an hour boundary lands in the earlier hour, as on AWS); with event time (dynamic
- * partitioning) there is one buffer per partition, each with its own size and interval.
+ * (firehose-delivery.ts); which buffer a row joins and when a buffer is flushed
+ * (firehose-buffers.ts); the write-ahead journal that makes an accepted record durable
+ * before the call is answered (firehose-journal.ts), and the replay of a killed process's
+ * journal by the next process (firehose-recovery.ts). This file is the service's face: the
+ * calls, their order through the conversion workers, the journal's watermark, recovery.
  */
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { gzipSync } from 'node:zlib';
+import { join } from 'node:path';
 import type { LakeConfig } from '../config.js';
 import { ServiceError } from '../errors.js';
-import { formatConversionErrorJson, genericErrorJson, type DataCatalogTable } from '../error-records.js';
-import { firehosePrefixes, timePartitionValues, type FirehosePrefixes } from '../firehose-prefix.js';
+import { firehosePrefixes } from '../firehose-prefix.js';
 import { parseGlueType, type GlueType } from '../glue-types.js';
 import type { Logger } from '../log.js';
 import type { DeliveryStream, PutRecordBatchResult, PutRecordResponse, StreamInfo } from '../ports.js';
 import type { FsObjectStore } from './fs-object-store.js';
-import { ARRIVAL, batchConverter, type BatchConverter, type BatchOutcome, ConversionPool, conversionWorkersAvailable, convertBatch } from './firehose-conversion.js';
-import { type BackupBuffer, type BufferBase, type DataBuffer, DeliveryQueue, type ErrorBuffer, type StreamBuffer } from './firehose-delivery.js';
+import { StreamBuffers } from './firehose-buffers.js';
+import { batchConverter, type BatchConverter, ConversionPool, conversionWorkersAvailable, convertBatch } from './firehose-conversion.js';
+import { DeliveryQueue } from './firehose-delivery.js';
+import { FirehoseJournal, readBatches, readWatermark } from './firehose-journal.js';
 import { validateBatch } from './firehose-limits.js';
-import { appendBytes, SPOOL_BUFFER_BYTES, SpoolFolder, writeLines } from './firehose-spool.js';
+import { claimStaleSpools, DeliveredItems } from './firehose-recovery.js';
+import { SpoolFolder } from './firehose-spool.js';
 
 export { MAX_BATCH_BYTES, MAX_BATCH_RECORDS, MAX_RECORD_BYTES, validateBatch } from './firehose-limits.js';
 export { eventTimeOf } from './firehose-conversion.js';
 
-const MiB = 1024 * 1024;
 /** Flushes queued before PutRecordBatch waits for DuckDB (back pressure). */
 const MAX_QUEUED_FLUSHES = 4;
 /** Records a stream converts in-thread before starting worker threads. */
@@ -51,31 +50,25 @@ export interface LocalDeliveryStreamOptions {
   version?: number;
   /** Account in the role ARN of error records. */
   accountId?: string;
-  /** DuckDB threads for the Parquet writer (default: DuckDB's own choice). */
+  /** DuckDB threads for the Parquet writer (default: the cores shared by the concurrent deliveries). */
   threads?: number;
   /** Conversion worker threads for big sends (default: up to 4, one per core); 0 converts in-thread. */
   workers?: number;
+  /** @internal The claimed spool folder of a killed process, whose journal this stream replays. */
+  claimedSpool?: string;
 }
 
 export class LocalDeliveryStream implements DeliveryStream {
+  private readonly options: LocalDeliveryStreamOptions;
   private readonly config: LakeConfig;
   private readonly store: FsObjectStore;
   private readonly now: () => Date;
   private readonly log: Logger;
-  private readonly version: number;
-  private readonly prefixes: FirehosePrefixes;
   private readonly converter: BatchConverter;
   private readonly workers: number;
-  private readonly catalogTable: DataCatalogTable;
+  private readonly accountId: string;
   private readonly eventTime?: { column: string; type: GlueType['kind'] };
-  private readonly sizeLimit: number;
-  private readonly intervalMs: number;
-
-  private readonly buffers = new Map<string, StreamBuffer>();
-  /** The one data buffer of an arrival-time stream, while open. */
-  private arrivalBuffer?: DataBuffer;
-  /** Event-time partition of each hour seen (id and key values), to route rows cheaply. */
-  private readonly partitionsByHour = new Map<number, { id: string; keys: Record<string, string> }>();
+  private readonly buffers: StreamBuffers;
   /** Buffers waiting for delivery, and deliveries running. */
   private readonly deliveries: DeliveryQueue;
   private pool?: ConversionPool;
@@ -84,40 +77,58 @@ export class LocalDeliveryStream implements DeliveryStream {
   private applied: Promise<void> = Promise.resolve();
   private received = 0;
   private readonly spool: SpoolFolder;
-  private sequence = 0n;
+  private journal?: FirehoseJournal;
+  /** Journal sequence of the next call (of the next replayed call, while replaying). */
+  private nextBatch = 0;
+  /** Calls journaled but not yet in the buffers (converting in workers, or failed to). */
+  private readonly unapplied = new Set<number>();
+  private recovery?: Promise<void>;
+  private deployed = false;
   private recordIdSeed = Buffer.from(crypto.getRandomValues(new Uint8Array(96)));
   private recordCounter = 0;
   private closed = false;
-  private readonly onBeforeExit = () => void this.close().catch((err: unknown) => this.log.warn(`delivery stream ${this.config.stream}: ${(err as Error).message}`));
 
   constructor(options: LocalDeliveryStreamOptions) {
     const { config } = options;
+    this.options = options;
     this.config = config;
     this.store = options.store;
     this.now = options.now;
     this.log = options.log;
-    this.version = options.version ?? 1;
-    this.prefixes = firehosePrefixes(config);
     const types = config.columns.map((c) => parseGlueType(c.type));
     this.workers = options.workers ?? Math.min(4, availableParallelism());
-    this.sizeLimit = config.buffering.sizeMiB * MiB;
-    this.intervalMs = config.buffering.intervalSeconds * 1000;
-    const accountId = options.accountId ?? '000000000000';
-    this.catalogTable = {
+    this.accountId = options.accountId ?? '000000000000';
+    const catalogTable = {
       catalogId: null,
       databaseName: config.database,
       tableName: config.table,
       region: config.region,
       versionId: 'LATEST',
-      roleArn: `arn:aws:iam::${accountId}:role/${config.stackName}-firehose`,
+      roleArn: `arn:aws:iam::${this.accountId}:role/${config.stackName}-firehose`,
     };
     if (config.partitioning.time !== 'arrival') {
       const index = config.columns.findIndex((c) => c.name === config.partitioning.time);
       this.eventTime = { column: config.partitioning.time, type: types[index]?.kind ?? 'timestamp' };
     }
     this.converter = batchConverter({ columns: config.columns, serde: config.serde, eventTime: this.eventTime });
-    this.spool = new SpoolFolder(config.lakeDir, config.stream);
-    this.deliveries = new DeliveryQueue({ config, store: this.store, now: this.now, log: this.log, version: this.version, prefixes: this.prefixes, threads: options.threads });
+    this.spool = new SpoolFolder(config.lakeDir, config.stream, options.claimedSpool);
+    this.deliveries = new DeliveryQueue({
+      config,
+      store: this.store,
+      now: this.now,
+      log: this.log,
+      version: options.version ?? 1,
+      prefixes: firehosePrefixes(config),
+      threads: options.threads,
+      onCommit: (buffer, key) => this.journal?.committing({ key, spans: Object.fromEntries(buffer.spans) }),
+      onSettled: (buffer, ok) => {
+        if (!ok) return;
+        this.buffers.delivered(buffer);
+        this.journal?.advance(this.watermark());
+      },
+    });
+    const onBeforeExit = () => void this.close().catch((err: unknown) => this.log.warn(`delivery stream ${config.stream}: ${(err as Error).message}`));
+    this.buffers = new StreamBuffers({ config, spool: this.spool, deliveries: this.deliveries, now: this.now, catalogTable, eventTime: this.eventTime, onBeforeExit });
   }
 
   describe(): Promise<StreamInfo | undefined> {
@@ -133,23 +144,32 @@ export class LocalDeliveryStream implements DeliveryStream {
   async putRecordBatch(records: Uint8Array[], signal?: AbortSignal): Promise<PutRecordBatchResult> {
     signal?.throwIfAborted();
     if (this.closed) throw new ServiceError(`delivery stream ${this.config.stream} is closed`, { code: 'ResourceInUseException', service: 'firehose' });
+    this.checkDeployed();
     validateBatch(records);
+    void (this.recovery ??= this.recoverStale());
     // Back pressure: DuckDB writes while records keep coming, but not unboundedly behind.
     while (this.deliveries.pending >= MAX_QUEUED_FLUSHES) await this.deliveries.progress();
 
     const arrival = this.now();
+    const seq = this.nextBatch++;
+    // Durable before the answer, as on AWS: a killed process's next run replays it.
+    (this.journal ??= new FirehoseJournal(this.spool.path)).append(seq, arrival.getTime(), records);
     const responses: PutRecordResponse[] = new Array<PutRecordResponse>(records.length);
     for (let i = 0; i < records.length; i++) responses[i] = { recordId: this.nextRecordId() };
-    if (this.config.backupPrefix !== null) this.backup(records, arrival);
+    if (this.config.backupPrefix !== null) this.buffers.backup(records, arrival, seq);
     this.received += records.length;
 
     const pool = this.conversionPool();
     if (pool === undefined) {
-      this.deliverBatch(convertBatch(this.converter, records), records, arrival);
+      this.buffers.add(convertBatch(this.converter, records), records, arrival, seq);
     } else {
       // Converted in a worker while the caller sends more; applied strictly in call order.
       const converted = pool.convert(records);
-      const step = this.applied.then(async () => this.deliverBatch(await converted, records, arrival));
+      this.unapplied.add(seq);
+      const step = this.applied.then(async () => {
+        this.buffers.add(await converted, records, arrival, seq);
+        this.unapplied.delete(seq);
+      });
       this.applied = step.catch((err: unknown) => {
         this.deliveries.failures.push(err);
         this.log.warn(`delivery stream ${this.config.stream}: conversion failed: ${(err as Error).message}`);
@@ -159,14 +179,6 @@ export class LocalDeliveryStream implements DeliveryStream {
       while (this.converting.length >= pool.size * 4) await this.converting[0]!.catch(() => undefined);
     }
     return { failedPutCount: 0, responses };
-  }
-
-  private deliverBatch(outcome: BatchOutcome, records: Uint8Array[], arrival: Date): void {
-    // Buffers whose interval passed by the (injectable) clock go before these records join.
-    this.flushDue(arrival);
-    this.applyBatch(outcome, records, arrival);
-    // Zero buffering: every call is delivered at once.
-    if (this.intervalMs === 0) for (const buffer of [...this.buffers.values()]) this.flush(buffer);
   }
 
   /**
@@ -185,6 +197,7 @@ export class LocalDeliveryStream implements DeliveryStream {
   async drain(): Promise<void> {
     await this.applied;
     await this.deliveries.settled();
+    await this.recovery;
     this.throwFailure();
   }
 
@@ -192,13 +205,16 @@ export class LocalDeliveryStream implements DeliveryStream {
   async close(): Promise<void> {
     if (!this.closed) {
       this.closed = true;
-      process.off('beforeExit', this.onBeforeExit);
       await this.applied;
       await this.pool?.close();
       this.pool = undefined;
-      for (const buffer of [...this.buffers.values()]) this.flush(buffer);
+      this.buffers.flushAll();
       await this.deliveries.close();
-      this.spool.remove();
+      // A send that only resumes may make no call: records a killed process accepted are delivered now.
+      if (this.options.claimedSpool === undefined) await (this.recovery ??= this.recoverStale());
+      this.journal?.close();
+      // What failed to deliver stays in the journal: the next process to start replays it.
+      if (this.deliveries.failures.length === 0) this.spool.remove();
     }
     await this.deliveries.settled();
     this.throwFailure();
@@ -213,119 +229,78 @@ export class LocalDeliveryStream implements DeliveryStream {
       : new ServiceError(`delivery stream ${this.config.stream} could not deliver: ${(first as Error).message}`, { service: 'firehose', cause: first });
   }
 
-  // ---------------------------------------------------------------- ingestion
+  // ---------------------------------------------------------------- durability
 
-  /** Puts a converted batch into the buffers, in order: what PutRecordBatch's records become. */
-  private applyBatch(outcome: BatchOutcome, records: Uint8Array[], arrival: Date): void {
-    // Failed records are copied: a record may be a view into a caller's larger buffer.
-    for (const failure of outcome.failures) {
-      const data = new Uint8Array(records[failure.index]!);
-      this.addError('format-conversion-failed', data, arrival, this.conversionFailure(data, arrival, failure.code, failure.message));
-    }
-    for (const index of outcome.withoutEventTime) {
-      const data = new Uint8Array(records[index]!);
-      const message = `Failed to extract the partition keys: the event time column '${this.eventTime!.column}' is missing or not a time`;
-      this.addError('partitioning-failed', data, arrival, (end) =>
-        genericErrorJson({ arrivalTimestamp: arrival.getTime(), code: 'DynamicPartitioning.MetadataExtractionFailed', message, attemptEndingTimestamp: end, rawData: data }),
-      );
-    }
-    for (const group of outcome.groups) {
-      let buffer = this.bufferForHour(group.hour, arrival);
-      let from = 0;
-      for (let r = 0; r < group.rowEnds.length; r++) {
-        buffer.rows++;
-        buffer.inputBytes += group.rowInputs[r]!;
-        if (buffer.inputBytes >= this.sizeLimit) {
-          appendBytes(buffer, group.csv.subarray(from, group.rowEnds[r]));
-          from = group.rowEnds[r]!;
-          this.flush(buffer);
-          if (r + 1 < group.rowEnds.length) buffer = this.bufferForHour(group.hour, arrival);
-        }
-      }
-      if (from < group.csv.length) appendBytes(buffer, group.csv.subarray(from));
-    }
-  }
-
-  /** The open buffer for rows of this event hour (-1: arrival time), opening one if needed. */
-  private bufferForHour(hour: number, arrival: Date): DataBuffer {
-    if (hour === ARRIVAL) return (this.arrivalBuffer ??= this.dataBuffer(undefined, arrival));
-    let partition = this.partitionsByHour.get(hour);
-    if (partition === undefined) {
-      const keys = timePartitionValues(new Date(hour * 3_600_000), this.config.partitioning.keys);
-      partition = { id: `data:${JSON.stringify(keys)}`, keys };
-      this.partitionsByHour.set(hour, partition);
-    }
-    const buffer = this.buffers.get(partition.id) as DataBuffer | undefined;
-    return buffer ?? this.dataBuffer(partition.keys, arrival, partition.id);
-  }
-
-  private conversionFailure(data: Uint8Array, arrival: Date, code: string, message: string): (attemptEnding: number) => string {
-    const sequenceNumber = this.nextSequenceNumber(arrival.getTime());
-    const dataCatalogTable = this.catalogTable;
-    return (attemptEndingTimestamp) =>
-      formatConversionErrorJson({
-        arrivalTimestamp: arrival.getTime(),
-        code,
-        message,
-        attemptEndingTimestamp,
-        rawData: data,
-        sequenceNumber,
-        subSequenceNumber: null,
-        dataCatalogTable,
+  /** As on AWS, a stream that was never deployed does not exist: refuse before accepting anything. */
+  private checkDeployed(): void {
+    if (this.deployed) return;
+    if (!existsSync(join(this.store.root, this.config.bucket))) {
+      throw new ServiceError(`Firehose ${this.config.stream} under account ${this.accountId} not found: the local lake is not deployed (no bucket ${this.config.bucket})`, {
+        code: 'ResourceNotFoundException',
+        service: 'firehose',
+        hint: 'run `lake deploy` to create the bucket, the table and the stream',
       });
-  }
-
-  private dataBuffer(partitionKeys: Record<string, string> | undefined, arrival: Date, id = 'data:'): DataBuffer {
-    const spoolPath = this.spool.newPath('.csv');
-    const buffer: DataBuffer = { kind: 'data', id, partitionKeys, spoolPath, fd: openSync(spoolPath, 'w'), out: Buffer.allocUnsafe(SPOOL_BUFFER_BYTES), used: 0, rows: 0, ...this.opened(arrival) };
-    this.register(buffer);
-    return buffer;
-  }
-
-  private addError(type: ErrorBuffer['type'], data: Uint8Array, arrival: Date, json: (attemptEnding: number) => string): void {
-    const id = `error:${type}`;
-    let buffer = this.buffers.get(id) as ErrorBuffer | undefined;
-    if (!buffer) {
-      buffer = { kind: 'error', id, type, records: [], ...this.opened(arrival) };
-      this.register(buffer);
     }
-    buffer.records.push(json);
-    buffer.inputBytes += data.length;
-    if (buffer.inputBytes >= this.sizeLimit) this.flush(buffer);
+    this.deployed = true;
   }
 
-  private backup(records: Uint8Array[], arrival: Date): void {
-    let buffer = this.buffers.get('backup') as BackupBuffer | undefined;
-    if (!buffer) {
-      const spoolPath = this.spool.newPath('.gz');
-      buffer = { kind: 'backup', id: 'backup', spoolPath, fd: openSync(spoolPath, 'w'), ...this.opened(arrival) };
-      this.register(buffer);
+  /** The lowest call sequence whose records are not all delivered: the journal keeps what is at or above it. */
+  private watermark(): number {
+    let low = this.nextBatch;
+    for (const seq of this.unapplied) low = Math.min(low, seq);
+    return this.buffers.oldestBatch(low);
+  }
+
+  /** Delivers what killed processes of this stream had accepted; failures are warnings and the folder is kept for the next run. */
+  private async recoverStale(): Promise<void> {
+    const stream = this.config.stream;
+    if (!existsSync(join(this.store.root, this.config.bucket))) return;
+    let claimed: ReturnType<typeof claimStaleSpools>;
+    try {
+      claimed = claimStaleSpools(this.spool.root, stream);
+    } catch (err) {
+      this.log.warn(`delivery stream ${stream}: could not look for the records of killed processes: ${(err as Error).message}`);
+      return;
     }
-    // One gzip member per call: concatenated members are one valid gzip stream.
-    const bytes = Buffer.concat(records);
-    writeSync(buffer.fd, gzipSync(bytes));
-    buffer.inputBytes += bytes.length;
-    if (buffer.inputBytes >= this.sizeLimit) this.flush(buffer);
-  }
-
-  private opened(arrival: Date): BufferBase {
-    return { inputBytes: 0, oldestArrival: arrival, openedAt: this.now().getTime() };
-  }
-
-  private register(buffer: StreamBuffer): void {
-    if (this.buffers.size === 0) process.on('beforeExit', this.onBeforeExit);
-    this.buffers.set(buffer.id, buffer);
-    if (this.intervalMs > 0) {
-      buffer.timer = setTimeout(() => this.flush(buffer), this.intervalMs);
-      buffer.timer.unref();
+    for (const { dir, pid } of claimed) {
+      const replayer = new LocalDeliveryStream({ ...this.options, workers: 0, claimedSpool: dir });
+      try {
+        const { batches, items } = await replayer.replay();
+        this.log.info(`delivery stream ${stream}: recovered ${items} rows in ${batches} calls accepted by a process that was killed (pid ${pid})`);
+      } catch (err) {
+        this.log.warn(`delivery stream ${stream}: could not deliver what a killed process (pid ${pid}) had accepted, kept in ${dir} for the next run: ${(err as Error).message}`);
+      }
     }
   }
 
-  /** Flushes the buffers whose interval has passed by the injected clock. */
-  private flushDue(now: Date): void {
-    for (const buffer of [...this.buffers.values()]) {
-      if (now.getTime() - buffer.openedAt >= this.intervalMs) this.flush(buffer);
+  /**
+   * @internal Replays the journal of the claimed folder: the calls at or above its watermark,
+   * with their arrival times, less the items already delivered; then delivers and removes the
+   * folder (kept if a delivery fails). `items`: rows and error records delivered now.
+   */
+  async replay(): Promise<{ batches: number; items: number }> {
+    const dir = this.spool.path;
+    this.journal = new FirehoseJournal(dir);
+    const skip = (this.buffers.replaying = await DeliveredItems.load(dir, async (key) => (await this.store.head(this.config.bucket, key)) !== undefined));
+    let batches = 0;
+    try {
+      for (const batch of readBatches(dir, readWatermark(dir))) {
+        while (this.deliveries.pending >= MAX_QUEUED_FLUSHES) await this.deliveries.progress();
+        this.nextBatch = batch.seq + 1;
+        const arrival = new Date(batch.arrival);
+        if (this.config.backupPrefix !== null && !skip.has('backup', batch.seq, 0)) this.buffers.backup(batch.records, arrival, batch.seq);
+        this.buffers.add(convertBatch(this.converter, batch.records), batch.records, arrival, batch.seq);
+        batches++;
+      }
+    } finally {
+      await this.close();
     }
+    return { batches, items: this.buffers.replayedItems };
+  }
+
+  /** @internal for tests: buffered rows by buffer id. */
+  bufferedRows(): Record<string, number> {
+    return this.buffers.bufferedRows();
   }
 
   private nextRecordId(): string {
@@ -334,31 +309,4 @@ export class LocalDeliveryStream implements DeliveryStream {
     return this.recordIdSeed.toString('base64');
   }
 
-  private nextSequenceNumber(arrival: number): string {
-    this.sequence++;
-    return `49${String(arrival).padStart(15, '0')}${String(this.sequence).padStart(39, '0')}`;
-  }
-
-  // ---------------------------------------------------------------- delivery
-
-  /** Detaches the buffer and queues its delivery. */
-  private flush(buffer: StreamBuffer): void {
-    if (this.buffers.get(buffer.id) !== buffer) return;
-    this.buffers.delete(buffer.id);
-    if (buffer.timer) clearTimeout(buffer.timer);
-    if (this.buffers.size === 0) process.off('beforeExit', this.onBeforeExit);
-    if (buffer.kind !== 'error') {
-      if (buffer.kind === 'data') writeLines(buffer);
-      if (buffer === this.arrivalBuffer) this.arrivalBuffer = undefined;
-      closeSync(buffer.fd);
-    }
-    this.deliveries.push(buffer);
-  }
-
-  /** @internal for tests: buffered rows by buffer id. */
-  bufferedRows(): Record<string, number> {
-    const out: Record<string, number> = {};
-    for (const [id, buffer] of this.buffers) out[id] = buffer.kind === 'data' ? buffer.rows : buffer.kind === 'error' ? buffer.records.length : buffer.inputBytes;
-    return out;
-  }
 }

@@ -2,7 +2,7 @@
  * The CSV spool of a data buffer: how the serde's row values are written as CSV (cheap to
  * write from JavaScript, memory flat whatever the buffer size), and the DuckDB statement
  * that reads the file back with the Glue column types and writes Snappy Parquet. Also the
- * spool folder: one per process, and the folders of killed processes removed.
+ * spool folder: one per stream and process, and finding the folders of killed processes.
  */
 import { mkdirSync, readdirSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,6 +19,12 @@ export const SPOOL_BUFFER_BYTES = 256 * 1024;
  * so it is set to twice.
  */
 const MAX_CSV_LINE_BYTES = 4 * MiB;
+/**
+ * Rows per Parquet row group: DuckDB holds a row group in memory while it writes it, so
+ * smaller groups than its default (122,880) keep a big buffer's delivery about as light as
+ * a small one's (memory flat as input grows).
+ */
+const PARQUET_ROW_GROUP_ROWS = 32_768;
 
 /** An open spool file and the bytes not yet written to it. */
 export interface SpoolFile {
@@ -58,7 +64,7 @@ export function parquetCopyStatement(columns: readonly Column[]): (csvPath: stri
   return (csvPath, parquetPath) =>
     `COPY (SELECT ${selectList} FROM read_csv(${sqlString(csvPath)}, header = false, auto_detect = false, delim = ',', quote = '"', escape = '"', ` +
     `new_line = '\\n', allow_quoted_nulls = false, max_line_size = ${MAX_CSV_LINE_BYTES}, buffer_size = ${2 * MAX_CSV_LINE_BYTES}, ` +
-    `columns = ${csvColumns})) TO ${sqlString(parquetPath)} (FORMAT parquet, COMPRESSION snappy)`;
+    `columns = ${csvColumns})) TO ${sqlString(parquetPath)} (FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE ${PARQUET_ROW_GROUP_ROWS})`;
 }
 
 // ---------------------------------------------------------------- CSV spool encoding
@@ -187,25 +193,34 @@ function sqlIdentifier(name: string): string {
 }
 
 
-/** The spool folder of one stream in this process; created (and stale ones removed) on first use. */
+/**
+ * The spool folder of one stream in this process (created on first use): the CSV spools and
+ * the write-ahead journal (firehose-journal.ts). A recovering stream is given the folder of a
+ * killed process it claimed.
+ */
 export class SpoolFolder {
+  readonly root: string;
+  private readonly name: string;
   private dir?: string;
   private count = 0;
 
-  constructor(
-    private readonly lakeDir: string,
-    private readonly stream: string,
-  ) {}
+  constructor(lakeDir: string, stream: string, claimed?: string) {
+    this.root = join(lakeDir, 'tmp', 'firehose');
+    this.name = `${stream}-${process.pid}-${crypto.randomUUID().slice(0, 8)}`;
+    this.dir = claimed;
+  }
 
-  newPath(extension: string): string {
+  /** The folder, created if needed. */
+  get path(): string {
     if (!this.dir) {
-      const root = join(this.lakeDir, 'tmp', 'firehose');
-      mkdirSync(root, { recursive: true });
-      removeStaleSpools(root);
-      this.dir = join(root, `${this.stream}-${process.pid}-${crypto.randomUUID().slice(0, 8)}`);
+      this.dir = join(this.root, this.name);
       mkdirSync(this.dir, { recursive: true });
     }
-    return join(this.dir, `buffer-${++this.count}${extension}`);
+    return this.dir;
+  }
+
+  newPath(extension: string): string {
+    return join(this.path, `buffer-${++this.count}${extension}`);
   }
 
   remove(): void {
@@ -213,19 +228,22 @@ export class SpoolFolder {
   }
 }
 
-/** Spool folders of processes that no longer run (killed before they could clean up). */
-function removeStaleSpools(root: string): void {
+/** Spool folders of this stream whose process no longer runs (killed before it could deliver and clean up). */
+export function staleSpoolFolders(root: string, stream: string): string[] {
   let entries: string[];
   try {
     entries = readdirSync(root);
   } catch {
-    return;
+    return [];
   }
+  const stale: string[] = [];
   for (const name of entries) {
-    const pid = Number(/-(\d+)-[0-9a-f]{8}$/.exec(name)?.[1]);
-    if (!Number.isInteger(pid) || pid === process.pid || isAlive(pid)) continue;
-    rmSync(join(root, name), { recursive: true, force: true });
+    if (!name.startsWith(`${stream}-`)) continue;
+    const pid = Number(/^(\d+)-[0-9a-f]{8}$/.exec(name.slice(stream.length + 1))?.[1]);
+    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || isAlive(pid)) continue;
+    stale.push(join(root, name));
   }
+  return stale.sort();
 }
 
 function isAlive(pid: number): boolean {

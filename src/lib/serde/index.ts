@@ -29,7 +29,7 @@ import {
   TOP_LEVEL_PRIMITIVE_MESSAGE,
 } from './messages.js';
 import { type BinderField, ObjectBinder } from './object-binder.js';
-import type { ConversionFailure, ConversionResult, Row, SerdeSchema } from './types.js';
+import type { ConversionFailure, ConversionResult, Row, RowValue, SerdeSchema } from './types.js';
 
 export type * from './types.js';
 export {
@@ -43,6 +43,13 @@ export {
 /** A schema compiled once; `convert` is the per-record call (not reentrant, not shared across threads). */
 export interface SerdeConverter {
   convert(data: Uint8Array | string): ConversionResult;
+  /**
+   * The same conversion without building row objects: each row's values are handed to
+   * `onRow` in column order as soon as its object is read (the array is reused: copy what
+   * you keep). Returns null when the record converts, else its failure; rows already
+   * handed over belong to the failed record then and must be dropped.
+   */
+  convertEach(data: Uint8Array | string, onRow: (values: readonly RowValue[]) => void): ConversionFailure | null;
 }
 
 const PARSE_FAILURE: ConversionFailure = Object.freeze({ ok: false, code: 'DataFormatConversion.ParseError', message: PARSE_ERROR_MESSAGE });
@@ -87,6 +94,17 @@ class CompiledSerde implements SerdeConverter {
   }
 
   convert(data: Uint8Array | string): ConversionResult {
+    const rows: Row[] = [];
+    const failure = this.run(data, rows, null);
+    return failure ?? { ok: true, rows };
+  }
+
+  convertEach(data: Uint8Array | string, onRow: (values: readonly RowValue[]) => void): ConversionFailure | null {
+    return this.run(data, null, onRow);
+  }
+
+  /** Converts a record, each row either pushed to `rows` as an object or handed to `onRow` as values. */
+  private run(data: Uint8Array | string, rows: Row[] | null, onRow: ((values: readonly RowValue[]) => void) | null): ConversionFailure | null {
     const binder = this.binder;
     if (binder === null) return this.schemaFailure!;
     let text: string;
@@ -103,7 +121,6 @@ class CompiledSerde implements SerdeConverter {
     let c = p.ws();
     if (c < 0) return EMPTY_FAILURE;
 
-    const rows: Row[] = [];
     let failure: ConversionFailure | null = null;
     try {
       while (c >= 0) {
@@ -112,7 +129,8 @@ class CompiledSerde implements SerdeConverter {
           else {
             binder.bind(p);
             if (binder.failField >= 0) failure = { ok: false, code: 'DataFormatConversion.MalformedData', message: p.failMessage, column: p.failPath, value: p.failValue };
-            else rows.push(binder.toObject());
+            else if (rows !== null) rows.push(binder.toObject());
+            else onRow!(binder.values);
           }
         } else if (c === LBRACKET) {
           p.skipValue();
@@ -127,7 +145,7 @@ class CompiledSerde implements SerdeConverter {
       if (err === MALFORMED) return PARSE_FAILURE;
       throw err;
     }
-    return failure ?? { ok: true, rows };
+    return failure;
   }
 }
 

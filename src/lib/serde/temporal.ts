@@ -31,6 +31,8 @@ export function parseTimestamp(text: string): bigint | Invalid {
   if (text.includes(':')) {
     const fast = fastIsoMicros(text);
     if (fast !== undefined) return fast;
+    const usual = fastValueOfMicros(text);
+    if (usual !== undefined) return usual;
     const iso = ISO_UTC.exec(text);
     if (iso !== null) return isoMicros(iso);
     return timestampValueOf(text);
@@ -72,6 +74,34 @@ function fastIsoMicros(s: string): bigint | undefined {
   } else if (s.charCodeAt(19) !== 90) return undefined;
   if ((year | month | day | hour | minute | second) < 0) return undefined;
   if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) || hour > 23 || minute > 59 || second > 59) return undefined;
+  const seconds = daysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second;
+  const total = seconds * 1_000_000 + micros;
+  return Number.isSafeInteger(total) ? BigInt(total) : BigInt(seconds) * 1_000_000n + BigInt(micros);
+}
+
+/**
+ * Timestamp.valueOf's usual input, "yyyy-MM-dd HH:mm:ss[.f...]" with two-digit fields and no
+ * surrounding blanks, read by position: the same value as `timestampValueOf` (its lenient
+ * roll-over is the same linear arithmetic). Undefined for anything else.
+ */
+function fastValueOfMicros(s: string): bigint | undefined {
+  const n = s.length;
+  if (n < 19 || n > 29 || s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || s.charCodeAt(10) !== 32 || s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58) return undefined;
+  const year = digits(s, 0, 4);
+  const month = digits(s, 5, 7);
+  const day = digits(s, 8, 10);
+  const hour = digits(s, 11, 13);
+  const minute = digits(s, 14, 16);
+  const second = digits(s, 17, 19);
+  let micros = 0;
+  if (n > 19) {
+    if (s.charCodeAt(19) !== 46 || n === 20) return undefined;
+    const fraction = digits(s, 20, n);
+    if (fraction < 0) return undefined;
+    const width = n - 20;
+    micros = width <= 6 ? fraction * 10 ** (6 - width) : Math.floor(fraction / 10 ** (width - 6));
+  }
+  if ((year | month | day | hour | minute | second) < 0 || month < 1 || month > 12 || day < 1 || day > 31) return undefined;
   const seconds = daysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second;
   const total = seconds * 1_000_000 + micros;
   return Number.isSafeInteger(total) ? BigInt(total) : BigInt(seconds) * 1_000_000n + BigInt(micros);
