@@ -15,7 +15,7 @@ import { checkGuard, estimateQuery, type EstimateReport, type Guard, hasGuard } 
 import { type ExecutionOptions, executeQuery, type ExecutionResult } from './execution.js';
 import { type QueryStatsDoc, estimateLine, statsDoc, statsLine } from './report.js';
 import { openResults } from './results.js';
-import { fileSink, RowFormatter, type RowSink, textSink, uniqueNames, rowObject } from './sinks.js';
+import { fileSink, RowFormatter, textSink, type TextRowSink, uniqueNames, rowObject } from './sinks.js';
 import { rowConverter, type Value } from './values.js';
 
 export interface QueryDeps {
@@ -127,19 +127,25 @@ export async function runQuery(deps: QueryDeps, options: QueryOptions): Promise<
   const file = options.out === undefined ? undefined : await fileSink(options.out, results.columns);
   const limit = options.maxRows ?? (file ? 0 : options.format === 'table' ? DEFAULT_TABLE_ROWS : Infinity);
   const kept: Value[][] = [];
-  let stdoutSink: RowSink | undefined;
-  if (options.format === 'csv' || options.format === 'ndjson') stdoutSink = textSink(deps.write, new RowFormatter(options.format, names));
+  let stdoutSink: TextRowSink | undefined;
+  if (options.format === 'csv' || options.format === 'ndjson') stdoutSink = textSink(deps.write, new RowFormatter(options.format, names), '\n', results.columns);
   let jsonRows: RowFormatter | undefined;
   if (options.format === 'json' && limit > 0) {
     // One JSON document, streamed: everything but the rows is known before the first row.
     jsonRows = new RowFormatter('json', names, '  ');
     deps.write(`{\n  "queryId": ${toJson(info.queryId)},\n  "state": ${toJson(info.state)},\n  "columns": ${toJson(columns)},\n  "rows": `);
-    stdoutSink = textSink(deps.write, jsonRows, ',\n');
+    stdoutSink = textSink(deps.write, jsonRows, ',\n', results.columns);
   }
 
   let rowCount = 0;
   let shown = 0;
   for await (const batch of results.batches) {
+    // Every row to stdout as JSON: straight from the text, without typed values between.
+    if (!file && limit === Infinity && stdoutSink?.writeText) {
+      rowCount += batch.length;
+      stdoutSink.writeText(batch);
+      continue;
+    }
     const typed = batch.map(convert);
     rowCount += typed.length;
     await file?.write(typed);

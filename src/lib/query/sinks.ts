@@ -8,13 +8,19 @@ import { once } from 'node:events';
 import { InputError } from '../errors.js';
 import { csvField, toJson } from '../output/render.js';
 import type { ResultColumn } from '../ports.js';
-import type { Value } from './values.js';
+import type { CsvRow } from './athena-csv.js';
+import { jsonScalarFor, type JsonScalar, rowConverter, type Value, valueJson } from './values.js';
 
 export type RowFormat = 'csv' | 'ndjson' | 'json';
 
 export interface RowSink {
   write(rows: Value[][]): Promise<void>;
   end(): Promise<void>;
+}
+
+/** A sink that also takes rows as Athena's text, converting them itself (JSON and NDJSON). */
+export interface TextRowSink extends RowSink {
+  writeText?(rows: readonly CsvRow[]): void;
 }
 
 /**
@@ -41,15 +47,7 @@ export function uniqueNames(columns: readonly ResultColumn[]): string[] {
  */
 function rowJson(keys: readonly string[], row: readonly Value[]): string {
   let text = '{';
-  for (let i = 0; i < keys.length; i++) {
-    const v = row[i] ?? null;
-    text += (i === 0 ? '' : ',') + keys[i];
-    if (v === null) text += 'null';
-    else if (typeof v === 'string') text += JSON.stringify(v);
-    else if (typeof v === 'number') text += Number.isFinite(v) ? String(v) : 'null';
-    else if (typeof v === 'boolean') text += v ? 'true' : 'false';
-    else text += toJson(v);
-  }
+  for (let i = 0; i < keys.length; i++) text += (i === 0 ? '' : ',') + keys[i] + valueJson(row[i] ?? null);
   return text + '}';
 }
 
@@ -92,12 +90,38 @@ export class RowFormatter {
       const row = rows[r]!;
       lines[r] = this.format === 'csv' ? row.map(csvCell).join(',') : this.objectJson(row);
     }
+    return this.joined(lines.join(this.format === 'csv' ? '\r\n' : this.format === 'ndjson' ? '\n' : `,\n${this.indent}  `), lines.length);
+  }
+
+  /**
+   * JSON or NDJSON rows from Athena's text, the same text `rows` writes for the converted
+   * rows; a row of scalars is one object of JSON-ready values, without typed rows between.
+   */
+  textRows(rows: readonly CsvRow[], columns: readonly ResultColumn[]): string {
+    if (rows.length === 0) return '';
+    const separator = this.format === 'ndjson' ? '\n' : `,\n${this.indent}  `;
+    const scalars = this.plainKeys && this.keys.length > 0 ? columns.map(jsonScalarFor) : [];
+    if (scalars.length > 0 && scalars.every((f) => f !== undefined)) {
+      // Scalars only: one native JSON.stringify of each row's object.
+      const lines = new Array<string>(rows.length);
+      for (let r = 0; r < rows.length; r++) {
+        const row = rows[r]!;
+        const object: Record<string, JsonScalar> = {};
+        for (let i = 0; i < scalars.length; i++) object[this.names[i]!] = scalars[i]!(row[i] ?? null);
+        lines[r] = JSON.stringify(object);
+      }
+      return this.joined(lines.join(separator), lines.length);
+    }
+    return this.rows(rows.map(rowConverter(columns)));
+  }
+
+  /** Rows' text, `body`, joined by the format's separator, with what goes before and after. */
+  private joined(body: string, count: number): string {
     const first = this.count === 0;
-    this.count += rows.length;
-    if (this.format === 'csv') return lines.join('\r\n') + '\r\n';
-    if (this.format === 'ndjson') return lines.join('\n') + '\n';
-    const separator = `,\n${this.indent}  `;
-    return (first ? `\n${this.indent}  ` : separator) + lines.join(separator);
+    this.count += count;
+    if (this.format === 'csv') return body + '\r\n';
+    if (this.format === 'ndjson') return body + '\n';
+    return (first ? `\n${this.indent}  ` : `,\n${this.indent}  `) + body;
   }
 
   /**
@@ -123,15 +147,19 @@ export class RowFormatter {
 }
 
 /** Rows to a writer of text (stdout); `trailer` follows a JSON array (`,\n` inside a document). */
-export function textSink(write: (text: string) => void, formatter: RowFormatter, trailer = '\n'): RowSink {
+export function textSink(write: (text: string) => void, formatter: RowFormatter, trailer = '\n', columns?: readonly ResultColumn[]): TextRowSink {
   let started = false;
+  const put = (text: string) => {
+    text = (started ? '' : formatter.header()) + text;
+    started = true;
+    if (text) write(text);
+  };
   return {
     write(rows) {
-      const text = (started ? '' : formatter.header()) + formatter.rows(rows);
-      started = true;
-      if (text) write(text);
+      put(formatter.rows(rows));
       return Promise.resolve();
     },
+    ...(columns && formatter.format !== 'csv' ? { writeText: (rows: readonly CsvRow[]) => put(formatter.textRows(rows, columns)) } : {}),
     end() {
       write((started ? '' : formatter.header()) + formatter.footer() + (formatter.format === 'json' ? trailer : ''));
       return Promise.resolve();

@@ -12,6 +12,7 @@
  *   That rendering does not quote strings, so a string element holding `, `, `=` or a
  *   bracket cannot be told apart from structure: such values come out split (see the tests).
  */
+import { toJson } from '../output/render.js';
 import type { ResultColumn } from '../ports.js';
 
 export type Value = string | number | bigint | boolean | null | Value[] | { [key: string]: Value };
@@ -56,6 +57,41 @@ function parseJsonOrText(text: string): Value {
   } catch {
     return text;
   }
+}
+
+/** A converted value as JSON text: bigint as a number while safe, a string beyond; NaN and the infinities as null. */
+export function valueJson(v: Value): string {
+  if (v === null) return 'null';
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : 'null';
+  if (typeof v === 'boolean') return v ? 'true' : 'false';
+  return toJson(v);
+}
+
+/** Integers whose text is the one their number prints, exact as a number. */
+const PLAIN_INTEGER = /^(?:-?[1-9]\d{0,13}|0)$/;
+const TEXT_TYPES = new Set(['varchar', 'char', 'string', 'decimal', 'date', 'time', 'timestamp', 'interval', 'varbinary', 'uuid']);
+
+export type JsonScalar = string | number | boolean | null;
+
+/**
+ * For a column of scalars, the converted value as JSON.stringify writes it the way
+ * `valueJson` does (a bigint as a number while safe, a string beyond); undefined for
+ * arrays, maps, rows and json, whose values are objects.
+ */
+export function jsonScalarFor(column: ResultColumn): ((text: string | null) => JsonScalar) | undefined {
+  const type = baseType(column.type);
+  if (type === 'json' || NESTED_TYPES.has(type)) return undefined;
+  if (TEXT_TYPES.has(type)) return (t) => t;
+  const convert = converterFor(column);
+  const scalar = (t: string | null): JsonScalar => {
+    const v = convert(t);
+    if (typeof v !== 'bigint') return v as JsonScalar;
+    const n = Number(v);
+    return Number.isSafeInteger(n) ? n : v.toString();
+  };
+  if (type === 'bigint' || INTEGER_TYPES.has(type)) return (t) => (t === null ? null : PLAIN_INTEGER.test(t) ? Number(t) : scalar(t));
+  return scalar;
 }
 
 /** Converts whole rows: one converter per column. */
