@@ -191,6 +191,11 @@ describe('buffering and delivery', () => {
     expect(existsSync(join(lakeDir, 'tmp', 'firehose')) && readdirSync(join(lakeDir, 'tmp', 'firehose'))).toEqual(false);
   });
 
+  it('describes a stream only when its lake is deployed, as DescribeDeliveryStream does', async () => {
+    expect(await open(makeConfig({ bucket: 'no-such-bucket' })).describe()).toBeUndefined();
+    expect(await open(makeConfig()).describe()).toEqual({ name: 'shop-ingest', status: 'ACTIVE', sourceType: 'DirectPut', bufferingSizeMiB: 64, bufferingIntervalSeconds: 60 });
+  });
+
   it('reports a delivery that cannot happen when closing, and keeps the journal for the next process', async () => {
     const stream = open(makeConfig());
     await stream.putRecordBatch([json({ id: 'a' })]);

@@ -131,7 +131,9 @@ export class LocalDeliveryStream implements DeliveryStream {
     this.buffers = new StreamBuffers({ config, spool: this.spool, deliveries: this.deliveries, now: this.now, catalogTable, eventTime: this.eventTime, onBeforeExit });
   }
 
+  /** As DescribeDeliveryStream: a stream whose lake was never deployed does not exist (undefined, as the AWS adapter says). */
   describe(): Promise<StreamInfo | undefined> {
+    if (!existsSync(join(this.store.root, this.config.bucket))) return Promise.resolve(undefined);
     return Promise.resolve({
       name: this.config.stream,
       status: 'ACTIVE',
