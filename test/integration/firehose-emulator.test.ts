@@ -13,6 +13,7 @@ import { LocalDeliveryStream, MAX_BATCH_BYTES, MAX_RECORD_BYTES } from '../../sr
 import { FsObjectStore } from '../../src/lib/local/fs-object-store.js';
 import { silentLogger } from '../../src/lib/log.js';
 import { convertRecord, serdeSchemaFromConfig } from '../../src/lib/serde/index.js';
+import { SHOP_COLUMNS } from '../helpers/shop-columns.js';
 
 const T0 = new Date(Date.UTC(2024, 2, 5, 7, 8, 9, 45));
 const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
@@ -27,16 +28,7 @@ const streams: LocalDeliveryStream[] = [];
 function makeConfig(overrides: Partial<LakeConfig> = {}, partitioning: Partial<LakeConfig['partitioning']> = {}): LakeConfig {
   const config = defaultConfig('shop');
   config.lakeDir = lakeDir;
-  config.columns = [
-    { name: 'id', type: 'string' },
-    { name: 'qty', type: 'int' },
-    { name: 'big', type: 'bigint' },
-    { name: 'price', type: 'decimal(10,2)' },
-    { name: 'ratio', type: 'double' },
-    { name: 'ok', type: 'boolean' },
-    { name: 'ts', type: 'timestamp' },
-    { name: 'born', type: 'date' },
-  ];
+  config.columns = [...SHOP_COLUMNS];
   Object.assign(config, overrides);
   config.partitioning = { ...config.partitioning, ...partitioning };
   return config;

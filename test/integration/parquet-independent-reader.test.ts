@@ -11,6 +11,7 @@ import { defaultConfig } from '../../src/lib/config.js';
 import { LocalDeliveryStream } from '../../src/lib/local/firehose-emulator.js';
 import { FsObjectStore } from '../../src/lib/local/fs-object-store.js';
 import { silentLogger } from '../../src/lib/log.js';
+import { SHOP_COLUMNS } from '../helpers/shop-columns.js';
 
 const enc = new TextEncoder();
 let lakeDir: string;
@@ -24,16 +25,7 @@ describe('a Parquet object of the local lake, read by hyparquet', () => {
   it('has the Glue types in its schema and the exact values, Snappy-compressed', async () => {
     const config = defaultConfig('shop');
     config.lakeDir = lakeDir;
-    config.columns = [
-      { name: 'id', type: 'string' },
-      { name: 'qty', type: 'int' },
-      { name: 'big', type: 'bigint' },
-      { name: 'price', type: 'decimal(10,2)' },
-      { name: 'ratio', type: 'double' },
-      { name: 'ok', type: 'boolean' },
-      { name: 'ts', type: 'timestamp' },
-      { name: 'born', type: 'date' },
-    ];
+    config.columns = [...SHOP_COLUMNS];
     const store = new FsObjectStore(lakeDir);
     await store.createBucket(config.bucket);
     const stream = new LocalDeliveryStream({ config, store, now: () => new Date(Date.UTC(2024, 2, 5, 7, 8, 9)), log: silentLogger });
