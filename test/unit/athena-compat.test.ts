@@ -8,7 +8,7 @@ import { DuckDBInstance, DuckDBTypeId, type DuckDBConnection } from '@duckdb/nod
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ATHENA_FUNCTIONS, athenaFunctionStatements, ATHENA_SESSION_SETTINGS, convertDateFormat } from '../../src/lib/local/athena-functions.js';
 import { parseAthenaCsv, toAthenaCsv } from '../../src/lib/local/athena-result-files.js';
-import { athenaColumn, athenaRenderer, javaDoubleString, javaFloatString, TYPE_ID } from '../../src/lib/local/athena-results.js';
+import { athenaCellReader, athenaColumn, athenaRenderer, decimalText, javaDoubleString, javaFloatString, TYPE_ID } from '../../src/lib/local/athena-results.js';
 import { rewriteForDuckdb } from '../../src/lib/local/athena-rewrite.js';
 import { AthenaSqlError, bindParameters, singleStatement } from '../../src/lib/local/athena-sql.js';
 import { translateDuckdbError } from '../../src/lib/local/athena-sql-errors.js';
@@ -26,10 +26,18 @@ beforeAll(async () => {
 
 afterAll(() => conn.closeSync());
 
-/** The value of one Athena SQL expression, as Athena's GetQueryResults renders it. */
+/**
+ * The value of one Athena SQL expression, as Athena's GetQueryResults renders it; read
+ * both from the value and straight from the chunk's vector (as the engine reads results),
+ * which must agree.
+ */
 async function value(expression: string): Promise<string | null> {
-  const result = await conn.runAndReadAll(rewriteForDuckdb(`SELECT ${expression}`));
-  return athenaRenderer(result.columnTypes()[0]!)(result.getRows()[0]![0]!);
+  const result = await conn.run(rewriteForDuckdb(`SELECT ${expression}`));
+  const type = result.columnTypes()[0]!;
+  const chunk = (await result.fetchChunk())!;
+  const fromValue = athenaRenderer(type)(chunk.getColumnValues(0)[0]!);
+  expect(athenaCellReader(type)(chunk.getColumnVector(0), 0)).toBe(fromValue);
+  return fromValue;
 }
 
 async function athenaType(expression: string): Promise<string> {
@@ -240,6 +248,15 @@ describe('Athena result rendering', () => {
     expect(javaDoubleString(x)).toBe(expected);
   });
 
+  it('renders a decimal from its scaled integer, exactly, on both sides of 2^53', () => {
+    expect([decimalText(-5, 2), decimalText(5n, 2), decimalText(12345n, 2), decimalText(-123450, 3), decimalText(0n, 2), decimalText(7n, 0)]).toEqual(['-0.05', '0.05', '123.45', '-123.450', '0.00', '7']);
+    expect(decimalText(9007199254740991n, 4)).toBe('900719925474.0991');
+    expect(decimalText(9007199254740993n, 4)).toBe('900719925474.0993');
+    expect(decimalText(-12345678901234567890n, 2)).toBe('-123456789012345678.90');
+    expect(decimalText(5n, 18)).toBe('0.000000000000000005');
+    expect(decimalText(-99n, 15)).toBe('-0.000000000000099');
+  });
+
   it('renders a real with float digits (Java Float.toString)', () => {
     expect(javaFloatString(0.1)).toBe('0.1');
     expect(javaFloatString(1.1)).toBe('1.1');
@@ -254,6 +271,12 @@ describe('Athena result rendering', () => {
     ["CAST('0' AS DECIMAL(5,3))", '0.000'],
     ["CAST('-7' AS DECIMAL(4,0))", '-7'],
     ["CAST('-12345678901234567890123456.789' AS DECIMAL(38,3))", '-12345678901234567890123456.789'],
+    // Each storage width: 16-, 32-, 64- and 128-bit scaled integers.
+    ["CAST('-1.5' AS DECIMAL(4,1))", '-1.5'],
+    ["CAST('12345.6789' AS DECIMAL(9,4))", '12345.6789'],
+    ["CAST('-90071992547.40991' AS DECIMAL(18,5))", '-90071992547.40991'],
+    ["CAST('999999999999999999.99' AS DECIMAL(20,2))", '999999999999999999.99'],
+    ["CAST('0.000000000000000005' AS DECIMAL(18,18))", '0.000000000000000005'],
     ["INTERVAL '2' DAY + INTERVAL '3' HOUR", '2 03:00:00.000'],
     ["INTERVAL '3' YEAR + INTERVAL '5' MONTH", '3-5'],
     ['true', 'true'],

@@ -56,16 +56,16 @@ describe('row sinks', () => {
     const texts: string[] = [];
     for (const names of [['b', 'a', 'n'], ['_col0', '1', 'n'], ['__proto__', 'a', 'n']]) {
       let text = '';
-      const sink = textSink((t) => (text += t), new RowFormatter('json', names, '  '));
+      const sink = textSink((t) => (text += t), new RowFormatter('json', names));
       await sink.write([['x"y', 1.5, null]]);
       await sink.write([['z', Number.NaN, true]]);
       await sink.end();
       texts.push(text);
     }
     expect(texts).toEqual([
-      '[\n    {"b":"x\\"y","a":1.5,"n":null},\n    {"b":"z","a":null,"n":true}\n  ]\n',
-      '[\n    {"_col0":"x\\"y","1":1.5,"n":null},\n    {"_col0":"z","1":null,"n":true}\n  ]\n',
-      '[\n    {"__proto__":"x\\"y","a":1.5,"n":null},\n    {"__proto__":"z","a":null,"n":true}\n  ]\n',
+      '[{"b":"x\\"y","a":1.5,"n":null},{"b":"z","a":null,"n":true}]\n',
+      '[{"_col0":"x\\"y","1":1.5,"n":null},{"_col0":"z","1":null,"n":true}]\n',
+      '[{"__proto__":"x\\"y","a":1.5,"n":null},{"__proto__":"z","a":null,"n":true}]\n',
     ]);
   });
 

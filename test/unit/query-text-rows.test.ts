@@ -22,7 +22,7 @@ const scalarRows: (string | null)[][] = [
 
 /** What the typed path writes: every value converted, then formatted. */
 function typedText(format: 'json' | 'ndjson', columns: ResultColumn[], rows: (string | null)[][], batches: number[]): string {
-  const formatter = new RowFormatter(format, uniqueNames(columns), '  ');
+  const formatter = new RowFormatter(format, uniqueNames(columns));
   const convert = rowConverter(columns);
   let text = formatter.header();
   let at = 0;
@@ -34,7 +34,7 @@ function typedText(format: 'json' | 'ndjson', columns: ResultColumn[], rows: (st
 }
 
 function rawText(format: 'json' | 'ndjson', columns: ResultColumn[], rows: (string | null)[][], batches: number[]): string {
-  const formatter = new RowFormatter(format, uniqueNames(columns), '  ');
+  const formatter = new RowFormatter(format, uniqueNames(columns));
   let text = formatter.header();
   let at = 0;
   for (const size of batches) {

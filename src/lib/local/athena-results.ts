@@ -6,7 +6,7 @@
  *
  * Only type imports from @duckdb/node-api here: the native module loads with the engine.
  */
-import type { DuckDBType, DuckDBValue } from '@duckdb/node-api';
+import type { DuckDBType, DuckDBValue, DuckDBVector } from '@duckdb/node-api';
 import type { ResultColumn } from '../ports.js';
 
 /** DuckDB's type ids (duckdb.h DUCKDB_TYPE); checked against the package's enum in tests. */
@@ -121,6 +121,26 @@ export function athenaRenderer(type: DuckDBType): Render {
   return (value) => (value === null || value === undefined ? null : inner(value));
 }
 
+/** One cell of a result chunk's column vector, as Athena renders it (null for NULL). */
+export type CellReader = (vector: DuckDBVector, row: number) => string | null;
+
+/**
+ * A reader for one column's vectors. A decimal is read as its scaled integer
+ * (getScaledValue), without a value object per cell; every other type renders the vector's
+ * value as `athenaRenderer` does.
+ */
+export function athenaCellReader(type: DuckDBType): CellReader {
+  if (type.typeId === TYPE_ID.DECIMAL) {
+    const scale = (type as DuckDBType & { scale?: number }).scale ?? 0;
+    return (vector, row) => {
+      const scaled = (vector as DuckDBVector & { getScaledValue(row: number): number | bigint | null }).getScaledValue(row);
+      return scaled === null ? null : decimalText(scaled, scale);
+    };
+  }
+  const render = athenaRenderer(type);
+  return (vector, row) => render(vector.getItem(row));
+}
+
 type AnyValue = DuckDBValue & Record<string, unknown>;
 
 /**
@@ -197,9 +217,21 @@ function baseRenderer(type: DuckDBType): (value: DuckDBValue) => string {
   }
 }
 
+const POWERS_OF_TEN = Array.from({ length: 16 }, (_, i) => 10 ** i);
+
 /** `-0.05` for -5 at scale 2: every fractional digit, as Athena prints a decimal. */
-function decimalText(scaled: bigint, scale: number): string {
+export function decimalText(scaled: bigint | number, scale: number): string {
   if (scale === 0) return String(scaled);
+  const n = Number(scaled);
+  if (Number.isSafeInteger(n) && scale < POWERS_OF_TEN.length) {
+    // Exact on doubles: below 2^53, % and the division of a multiple are exact.
+    const pow = POWERS_OF_TEN[scale]!;
+    const abs = n < 0 ? -n : n;
+    const fraction = abs % pow;
+    const digits = String(fraction);
+    return `${n < 0 ? '-' : ''}${(abs - fraction) / pow}.${digits.length < scale ? '0'.repeat(scale - digits.length) + digits : digits}`;
+  }
+  if (typeof scaled === 'number') scaled = BigInt(scaled);
   const negative = scaled < 0n;
   let digits = String(negative ? -scaled : scaled);
   if (digits.length <= scale) digits = '0'.repeat(scale - digits.length + 1) + digits;

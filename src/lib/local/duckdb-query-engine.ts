@@ -122,8 +122,16 @@ export class DuckdbQueryEngine implements QueryEngine {
     };
     const query: LiveQuery = { record, request, submitted: performance.now(), cancelRequested: false, done: Promise.resolve() };
     this.live.set(queryId, query);
-    await this.records.persist(record);
+    // The work starts while the QUEUED record is written; the id is handed out once it is on disk.
+    const persisted = this.records.persist(record);
     query.done = this.enqueue(() => this.execute(query));
+    try {
+      await persisted;
+    } catch (err) {
+      query.cancelRequested = true;
+      this.live.delete(queryId);
+      throw err;
+    }
     return queryId;
   }
 

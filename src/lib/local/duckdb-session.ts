@@ -9,7 +9,7 @@ import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { Catalog, ObjectStore, ResultColumn } from '../ports.js';
 import { athenaColumnNames } from './athena-column-names.js';
 import { athenaFunctionDependencies, athenaFunctionStatement, ATHENA_SESSION_SETTINGS, sqlString } from './athena-functions.js';
-import { athenaColumn, athenaRenderer } from './athena-results.js';
+import { athenaCellReader, athenaColumn } from './athena-results.js';
 import { calledFunctions } from './athena-sql.js';
 import { LAKE_CATALOG, LakeViews, quoteIdent } from './duckdb-lake-views.js';
 import { collectScans, columnsRead, fileScanBytes } from './scan-stats.js';
@@ -110,22 +110,25 @@ export class DuckdbSession {
 
   /** The query's rows, rendered as Athena renders them; `cancelled` is asked between chunks. */
   async select(sql: string, tree: unknown, cancelled: () => boolean): Promise<Rows> {
-    const result = await this.conn.stream(sql);
+    // Materialized, as the rows are all kept anyway: DuckDB runs the query in one go on its
+    // threads, where a streamed result would be pulled chunk by chunk between renderings.
+    const result = await this.conn.run(sql);
     const names = athenaColumnNames(tree, result.columnNames());
     const types = result.columnTypes();
     const columns = names.map((n, i) => athenaColumn(n, types[i]!));
-    const renderers = types.map((t) => athenaRenderer(t));
+    const readers = types.map((t) => athenaCellReader(t));
     const rows: (string | null)[][] = [];
     for (;;) {
       if (cancelled()) throw new Error('cancelled');
       const chunk = await result.fetchChunk();
       if (!chunk || chunk.rowCount === 0) break;
       const base = rows.length;
-      for (let r = 0; r < chunk.rowCount; r++) rows.push(new Array<string | null>(names.length));
+      const count = chunk.rowCount;
+      for (let r = 0; r < count; r++) rows.push(new Array<string | null>(names.length));
       for (let c = 0; c < names.length; c++) {
-        const render = renderers[c]!;
-        const values = chunk.getColumnValues(c);
-        for (let r = 0; r < values.length; r++) rows[base + r]![c] = render(values[r]!);
+        const read = readers[c]!;
+        const vector = chunk.getColumnVector(c);
+        for (let r = 0; r < count; r++) rows[base + r]![c] = read(vector, r);
       }
     }
     return { columns, rows };

@@ -132,7 +132,7 @@ export async function runQuery(deps: QueryDeps, options: QueryOptions): Promise<
   let jsonRows: RowFormatter | undefined;
   if (options.format === 'json' && limit > 0) {
     // One JSON document, streamed: everything but the rows is known before the first row.
-    jsonRows = new RowFormatter('json', names, '  ');
+    jsonRows = new RowFormatter('json', names);
     deps.write(`{\n  "queryId": ${toJson(info.queryId)},\n  "state": ${toJson(info.state)},\n  "columns": ${toJson(columns)},\n  "rows": `);
     stdoutSink = textSink(deps.write, jsonRows, ',\n', results.columns);
   }
