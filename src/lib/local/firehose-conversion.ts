@@ -2,11 +2,10 @@
  * Conversion of PutRecordBatch records for the local Firehose: the serde turns each record
  * into rows (or a failure with Firehose's error code), and each row is encoded as a CSV
  * line for the spool, grouped by the buffer it goes to (its event hour, or the one buffer
- * of an arrival-time stream). Runs in-thread or in worker threads: everything a worker
- * gets and gives back is plain data and transferable buffers.
+ * of an arrival-time stream). Runs in-thread or in worker threads (firehose-conversion-pool.ts):
+ * everything a worker gets and gives back is plain data and transferable buffers.
  */
 import { isAscii } from 'node:buffer';
-import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import type { LakeConfig } from '../config.js';
 import { EPOCH_MILLIS_THRESHOLD } from '../firehose-prefix.js';
 import { parseGlueType, type GlueType } from '../glue-types.js';
@@ -17,15 +16,6 @@ import { CsvWriter, type CsvFieldWriter, csvFieldWriter, writeCsvRow } from './f
 
 /** Row group hour for arrival-time streams (one buffer). */
 export const ARRIVAL = -1;
-
-/**
- * Whether conversion can run in worker threads: only when this module runs as JavaScript
- * (the built CLI, a bundle), since a worker loads it as its entry; from TypeScript sources it
- * converts in-thread.
- */
-export function conversionWorkersAvailable(): boolean {
-  return /\.m?js$/.test(new URL(import.meta.url).pathname);
-}
 
 /** What a converter needs: plain data, so it can be sent to a worker thread. */
 export interface ConverterSpec {
@@ -83,7 +73,7 @@ export function splitRecords(joined: Uint8Array, lengths: Int32Array): (Uint8Arr
  * Converts a batch with the serde and encodes its rows for the spool, grouped by target
  * buffer. A record given as a string is its UTF-8 bytes decoded (its length, the byte count: ASCII only).
  */
-export function convertBatch(converter: BatchConverter, records: readonly (Uint8Array | string)[]): BatchOutcome {
+export function convertBatch(converter: BatchConverter, records: readonly (Uint8Array | string)[], spare?: ArrayBuffer): BatchOutcome {
   const { serde, encoder } = converter;
   const failures: BatchOutcome['failures'] = [];
   encoder.start();
@@ -97,7 +87,7 @@ export function convertBatch(converter: BatchConverter, records: readonly (Uint8
       failures.push({ index: i, code: failure.code, message: failure.message });
     }
   }
-  return { groups: encoder.finish(), failures, withoutEventTime: encoder.withoutEventTime };
+  return { groups: encoder.finish(spare), failures, withoutEventTime: encoder.withoutEventTime };
 }
 
 /** Hours since the epoch of an event time; NaN when the value has none. */
@@ -110,8 +100,9 @@ function eventHour(value: RowValue, type: GlueType['kind']): number {
 
 /**
  * Writes a batch's rows as CSV lines into one scratch buffer as the serde reads them, noting
- * each row's group (target hour); `finish` lays the groups out one after the other in a
- * fresh buffer, so a batch crosses to the main thread as three transferable buffers.
+ * each row's group (target hour); `finish` lays the groups out one after the other in one
+ * buffer (a spare given back by the main thread when big enough), so a batch crosses to the
+ * main thread as one transferable buffer.
  */
 class BatchEncoder {
   private readonly writer = new CsvWriter();
@@ -208,7 +199,7 @@ class BatchEncoder {
     this.rowInput = grow(this.rowInput, new Float64Array(size));
   }
 
-  finish(): RowGroup[] {
+  finish(spare?: ArrayBuffer): RowGroup[] {
     const { rows, hours, rowGroup, rowEnd, rowInput } = this;
     const scratch = this.writer.buf;
     const groupCount = hours.length;
@@ -228,9 +219,12 @@ class BatchEncoder {
       byteAt[g] = byteAt[g - 1]! + bytesOf[g - 1]!;
       rowAt[g] = rowAt[g - 1]! + rowsOf[g - 1]!;
     }
-    const csv = new Uint8Array(this.writer.pos);
-    const ends = new Int32Array(rows);
-    const inputs = new Float64Array(rows);
+    // One buffer: each row's input share, where each row ends, then the CSV bytes.
+    const size = rows * 12 + this.writer.pos;
+    const out = spare !== undefined && spare.byteLength >= size ? spare : new ArrayBuffer(sizeWithSlack(size));
+    const inputs = new Float64Array(out, 0, rows);
+    const ends = new Int32Array(out, rows * 8, rows);
+    const csv = new Uint8Array(out, rows * 12, this.writer.pos);
     const filled = new Float64Array(groupCount);
     const counted = new Int32Array(groupCount);
     // Runs of consecutive rows of one group are copied at once.
@@ -258,91 +252,9 @@ class BatchEncoder {
   }
 }
 
-/**
- * Young generation of a conversion worker's heap: a batch's garbage is short-lived, and V8's
- * default lets each worker's young space grow to tens of MB that stay resident; capped, a
- * worker scavenges more often for about the same time (memory flatter as input grows).
- */
-const WORKER_YOUNG_GENERATION_MB = 8;
-
-interface WorkerReply {
-  id: number;
-  outcome?: BatchOutcome;
-  error?: string;
-}
-
-/** Worker threads running `convertBatch`; each batch goes to the next worker in turn. */
-export class ConversionPool {
-  private readonly workers: Worker[];
-  private readonly pending = new Map<number, { resolve: (o: BatchOutcome) => void; reject: (e: Error) => void }>();
-  private nextId = 0;
-
-  constructor(
-    readonly size: number,
-    spec: ConverterSpec,
-  ) {
-    this.workers = Array.from({ length: size }, () => {
-      const worker = new Worker(new URL(import.meta.url), { workerData: { lakeFirehoseConverter: spec }, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
-      worker.on('message', (reply: WorkerReply) => {
-        const waiting = this.pending.get(reply.id);
-        if (!waiting) return;
-        this.settle(reply.id);
-        if (reply.outcome) waiting.resolve(reply.outcome);
-        else waiting.reject(new Error(reply.error ?? 'conversion worker failed'));
-      });
-      worker.on('error', (err) => {
-        for (const [id, waiting] of [...this.pending]) {
-          this.settle(id);
-          waiting.reject(err);
-        }
-      });
-      worker.unref();
-      return worker;
-    });
-  }
-
-  convert(records: Uint8Array[]): Promise<BatchOutcome> {
-    const id = this.nextId++;
-    // One buffer for the batch, transferred: cloning each record could copy a whole pool slab.
-    const lengths = Int32Array.from(records, (r) => r.length);
-    const joined = new Uint8Array(lengths.reduce((n, l) => n + l, 0));
-    let offset = 0;
-    for (const record of records) {
-      joined.set(record, offset);
-      offset += record.length;
-    }
-    return new Promise((resolve, reject) => {
-      // A worker is kept referenced only while it owes an answer, so an idle stream never holds the process open.
-      if (this.pending.size === 0) for (const worker of this.workers) worker.ref();
-      this.pending.set(id, { resolve, reject });
-      this.workers[id % this.size]!.postMessage({ id, joined, lengths }, [joined.buffer, lengths.buffer]);
-    });
-  }
-
-  private settle(id: number): void {
-    this.pending.delete(id);
-    if (this.pending.size === 0) for (const worker of this.workers) worker.unref();
-  }
-
-  async close(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.terminate()));
-  }
-}
-
-// In a conversion worker (this module loaded as the worker's entry): answer batches.
-if (!isMainThread && parentPort && (workerData as { lakeFirehoseConverter?: ConverterSpec } | null)?.lakeFirehoseConverter) {
-  const port = parentPort;
-  const converter = batchConverter((workerData as { lakeFirehoseConverter: ConverterSpec }).lakeFirehoseConverter);
-  port.on('message', ({ id, joined, lengths }: { id: number; joined: Uint8Array; lengths: Int32Array }) => {
-    try {
-      const outcome = convertBatch(converter, splitRecords(joined, lengths));
-      // The groups are views of the same three buffers: each is transferred once.
-      const buffers = new Set(outcome.groups.flatMap((g) => [g.csv.buffer as ArrayBuffer, g.rowEnds.buffer as ArrayBuffer, g.rowInputs.buffer as ArrayBuffer]));
-      port.postMessage({ id, outcome } satisfies WorkerReply, [...buffers]);
-    } catch (err) {
-      port.postMessage({ id, error: (err as Error).message } satisfies WorkerReply);
-    }
-  });
+/** A new batch buffer is a quarter bigger than needed, so it fits most later batches when given back for reuse. */
+export function sizeWithSlack(size: number): number {
+  return Math.ceil((size * 1.25) / 4096) * 4096;
 }
 
 // ---------------------------------------------------------------- event time

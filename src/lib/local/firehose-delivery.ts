@@ -17,7 +17,12 @@ import type { FsObjectStore } from './fs-object-store.js';
 import type { ItemSpan } from './firehose-journal.js';
 import { parquetCopyStatement, type SpoolFile } from './firehose-spool.js';
 
-/** Deliveries running at once (each its own DuckDB connection): one small COPY cannot keep DuckDB's threads busy. */
+/**
+ * Deliveries running at once when the stream drains (each its own DuckDB connection): one
+ * small COPY cannot keep DuckDB's threads busy. While records still arrive, one at a time:
+ * the conversion workers keep the other cores busy, and each COPY that runs beside another
+ * leaves DuckDB's allocator holding more memory for the rest of the process.
+ */
 const DELIVERY_CONCURRENCY = 2;
 
 export interface BufferBase {
@@ -84,6 +89,9 @@ export class DeliveryQueue {
   readonly failures: unknown[] = [];
   private readonly copyStatement: (csvPath: string, parquetPath: string) => string;
   private duckdb?: Promise<DuckDBInstance>;
+  /** Set once the stream drains (close): deliveries run `DELIVERY_CONCURRENCY` at a time, not one. */
+  private draining = false;
+  private parquetCount = 0;
 
   constructor(private readonly options: DeliveryOptions) {
     this.copyStatement = parquetCopyStatement(options.config.columns);
@@ -94,14 +102,27 @@ export class DeliveryQueue {
     return this.active + this.waiting.length;
   }
 
+  /** Data deliveries (DuckDB's Parquet writes) queued or running. */
+  get parquetPending(): number {
+    return this.parquetCount;
+  }
+
   push(buffer: StreamBuffer): void {
+    if (buffer.kind === 'data') this.parquetCount++;
     this.waiting.push(buffer);
+    this.pump();
+  }
+
+  /** The stream is closing: no more records arrive, so deliveries may run `DELIVERY_CONCURRENCY` at a time. */
+  drainAll(): void {
+    this.draining = true;
     this.pump();
   }
 
   private pump(): void {
     const { config, log } = this.options;
-    while (this.active < DELIVERY_CONCURRENCY && this.waiting.length > 0) {
+    const concurrency = this.draining ? DELIVERY_CONCURRENCY : 1;
+    while (this.active < concurrency && this.waiting.length > 0) {
       const buffer = this.waiting.shift()!;
       this.active++;
       void this.deliver(buffer)
@@ -115,6 +136,7 @@ export class DeliveryQueue {
         )
         .finally(() => {
           this.active--;
+          if (buffer.kind === 'data') this.parquetCount--;
           this.pump();
           if (this.active === 0 && this.waiting.length === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
           else this.progressWaiters.splice(0).forEach((resolve) => resolve());

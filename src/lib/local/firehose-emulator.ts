@@ -6,9 +6,9 @@
  * is kept gzipped.
  *
  * The parts: PutRecordBatch's limits (firehose-limits.ts); conversion of records to CSV rows,
- * in-thread or in worker threads (firehose-conversion.ts); the CSV spool each data buffer
- * writes and the DuckDB COPY that turns it into Parquet (firehose-spool.ts); delivery of
- * flushed buffers in the background, with no partial object ever visible
+ * in-thread or in worker threads (firehose-conversion.ts, firehose-conversion-pool.ts); the
+ * CSV spool each data buffer writes and the DuckDB COPY that turns it into Parquet
+ * (firehose-spool.ts); delivery of flushed buffers in the background, with no partial object ever visible
  * (firehose-delivery.ts); which buffer a row joins and when a buffer is flushed
  * (firehose-buffers.ts); the write-ahead journal that makes an accepted record durable
  * before the call is answered (firehose-journal.ts), and the replay of a killed process's
@@ -26,7 +26,8 @@ import type { Logger } from '../log.js';
 import type { DeliveryStream, PutRecordBatchResult, PutRecordResponse, StreamInfo } from '../ports.js';
 import type { FsObjectStore } from './fs-object-store.js';
 import { StreamBuffers } from './firehose-buffers.js';
-import { batchConverter, type BatchConverter, ConversionPool, conversionWorkersAvailable, convertBatch } from './firehose-conversion.js';
+import { batchConverter, type BatchConverter, convertBatch } from './firehose-conversion.js';
+import { ConversionPool, conversionWorkersAvailable } from './firehose-conversion-pool.js';
 import { DeliveryQueue } from './firehose-delivery.js';
 import { FirehoseJournal, readBatches, readWatermark } from './firehose-journal.js';
 import { validateBatch } from './firehose-limits.js';
@@ -72,6 +73,8 @@ export class LocalDeliveryStream implements DeliveryStream {
   /** Buffers waiting for delivery, and deliveries running. */
   private readonly deliveries: DeliveryQueue;
   private pool?: ConversionPool;
+  /** One conversion worker was retired for the deliveries running beside conversion. */
+  private poolShrunk = false;
   /** Batches handed to workers and not yet applied, oldest first. */
   private readonly converting: Promise<void>[] = [];
   private applied: Promise<void> = Promise.resolve();
@@ -169,7 +172,9 @@ export class LocalDeliveryStream implements DeliveryStream {
       const converted = pool.convert(records);
       this.unapplied.add(seq);
       const step = this.applied.then(async () => {
-        this.buffers.add(await converted, records, arrival, seq);
+        const outcome = await converted;
+        this.buffers.add(outcome, records, arrival, seq);
+        pool.recycle(outcome);
         this.unapplied.delete(seq);
       });
       this.applied = step.catch((err: unknown) => {
@@ -178,6 +183,12 @@ export class LocalDeliveryStream implements DeliveryStream {
       });
       this.converting.push(step);
       void step.finally(() => this.converting.splice(this.converting.indexOf(step), 1)).catch(() => undefined);
+      // A Parquet write while records still arrive takes DuckDB's share of the cores: one
+      // worker fewer for the rest of the stream frees its heap (memory flat as input grows).
+      if (this.deliveries.parquetPending > 0 && !this.poolShrunk) {
+        this.poolShrunk = true;
+        pool.retireOne();
+      }
       while (this.converting.length >= pool.size * 4) await this.converting[0]!.catch(() => undefined);
     }
     return { failedPutCount: 0, responses };
@@ -210,6 +221,7 @@ export class LocalDeliveryStream implements DeliveryStream {
       await this.applied;
       await this.pool?.close();
       this.pool = undefined;
+      this.deliveries.drainAll();
       this.buffers.flushAll();
       await this.deliveries.close();
       // A send that only resumes may make no call: records a killed process accepted are delivered now.
