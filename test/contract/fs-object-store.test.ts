@@ -125,6 +125,20 @@ describe('FsObjectStore on disk', () => {
       expect((await errorOf(store.put(bucket, 'a/b/c', 'y')))?.code).toBe('InvalidArgument');
       expect((await store.list(bucket)).objects.map((o) => o.key)).toEqual(['a/b']);
     });
+
+    it('writes small bodies (synchronously) and bodies over 4 MiB (asynchronously) alike: content, conflicts, no temporary files', async () => {
+      const big = new Uint8Array(4 * 1024 * 1024 + 1).map((_, i) => i % 251);
+      await store.put(bucket, 'p/small.bin', big.subarray(0, 4 * 1024 * 1024));
+      await store.put(bucket, 'p/big.bin', big);
+      expect(Buffer.compare(readFileSync(join(bucketDir(), 'p', 'small.bin')), Buffer.from(big.subarray(0, 4 * 1024 * 1024)))).toBe(0);
+      expect(Buffer.compare(readFileSync(join(bucketDir(), 'p', 'big.bin')), Buffer.from(big))).toBe(0);
+      expect(readdirSync(join(bucketDir(), 'p')).sort()).toEqual(['big.bin', 'small.bin']);
+      expect((await errorOf(store.put(bucket, 'p/small.bin/x', 'y')))?.code).toBe('InvalidArgument');
+      expect((await errorOf(store.put(bucket, 'p/big.bin/x', big)))?.code).toBe('InvalidArgument');
+      expect((await errorOf(store.put('no-such-bucket', 'k', 'y')))?.code).toBe('NoSuchBucket');
+      expect((await errorOf(store.put('no-such-bucket', 'k', big)))?.code).toBe('NoSuchBucket');
+      expect((await errorOf(store.put(bucket, '../escape', 'y')))?.code).toBe('InvalidArgument');
+    });
   });
 
   describe('writes in progress', () => {

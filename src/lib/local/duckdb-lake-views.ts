@@ -213,7 +213,7 @@ export class LakeViews {
   private async listRoot(root: { bucket: string; prefix: string }): Promise<Listed[]> {
     const id = `${root.bucket}/${root.prefix}`;
     const cached = this.listings.get(id);
-    if (cached && (await directoriesUnchanged(cached.dirs))) return cached.objects;
+    if (cached && directoriesUnchanged(cached.dirs)) return cached.objects;
     const started = Date.now();
     const objects: Listed[] = [];
     try {
@@ -232,7 +232,7 @@ export class LakeViews {
       const parts = object.key.split('/').slice(0, -1);
       for (let i = root.prefix.split('/').length - 1; i <= parts.length; i++) dirs.set(join(base, ...parts.slice(0, i)), 0);
     }
-    const stamps = await mtimes([...dirs.keys()]);
+    const stamps = mtimes([...dirs.keys()]);
     if (stamps && stamps.every((t) => t < started - LISTING_SETTLE_MS)) {
       [...dirs.keys()].forEach((dir, i) => dirs.set(dir, stamps[i]!));
       this.listings.set(id, { objects, dirs });

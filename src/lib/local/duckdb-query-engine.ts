@@ -122,16 +122,13 @@ export class DuckdbQueryEngine implements QueryEngine {
     };
     const query: LiveQuery = { record, request, submitted: performance.now(), cancelRequested: false, done: Promise.resolve() };
     this.live.set(queryId, query);
-    // The work starts while the QUEUED record is written; the id is handed out once it is on disk.
-    const persisted = this.records.persist(record);
-    query.done = this.enqueue(() => this.execute(query));
     try {
-      await persisted;
+      await this.records.persist(record);
     } catch (err) {
-      query.cancelRequested = true;
       this.live.delete(queryId);
       throw err;
     }
+    query.done = this.enqueue(() => this.execute(query));
     return queryId;
   }
 
@@ -266,7 +263,6 @@ export class DuckdbQueryEngine implements QueryEngine {
     if (this.running) (await this.session)?.interrupt();
     await this.queue.catch(() => undefined);
     await Promise.all([...this.live.values()].map((q) => q.done.catch(() => undefined)));
-    await this.records.flushed();
     if (this.session) {
       const session = await this.session;
       session.close();
@@ -298,7 +294,7 @@ export class DuckdbQueryEngine implements QueryEngine {
     }
     record.state = 'RUNNING';
     record.stats.queueMs = Math.round(queueMs);
-    // Not awaited: the final write follows it in order, and the query need not wait for it.
+    // A failed write of this intermediate state is not the query's failure: the final one follows.
     this.records.persist(record).catch(() => undefined);
     this.running = query;
     let sqlForErrors = request.sql;

@@ -20,7 +20,8 @@
  * GetPartitions expression language in ../glue-expression.ts.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
+import { mkdir, open, rename, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { ServiceError } from '../errors.js';
 import { compilePartitionExpression } from '../glue-expression.js';
@@ -58,12 +59,17 @@ function errno(err: unknown): string | undefined {
 
 // ---------------------------------------------------------------- atomic files
 
-async function readJson<T>(path: string): Promise<T | undefined> {
+/**
+ * A small JSON file (a database or table definition), read synchronously: one read costs
+ * less than the four trips through libuv's thread pool an asynchronous one takes, and every
+ * query reads its table's definition.
+ */
+function readJson<T>(path: string): Promise<T | undefined> {
   try {
-    return JSON.parse(await readFile(path, 'utf8')) as T;
+    return Promise.resolve(JSON.parse(readFileSync(path, 'utf8')) as T);
   } catch (err) {
-    if (errno(err) === 'ENOENT') return undefined;
-    throw err;
+    if (errno(err) === 'ENOENT') return Promise.resolve(undefined);
+    return Promise.reject(err instanceof Error ? err : new Error(String(err)));
   }
 }
 
@@ -204,7 +210,7 @@ export class FileCatalog implements Catalog {
     const matches = options.expression?.trim() ? compilePartitionExpression(options.expression, fromGlueColumns(def.PartitionKeys)) : undefined;
     const after = options.nextToken ? decodeNextToken(options.nextToken) : undefined;
 
-    const set = await this.loadPartitions(this.partitionsFile(db, name));
+    const set = this.loadPartitions(this.partitionsFile(db, name));
     const sorted = (set.sorted ??= [...set.byId.values()].sort((a, b) => compareValues(a.Values, b.Values)));
     let i = after ? firstAfter(sorted, after) : 0;
     const page: PartitionPage = { partitions: [] };
@@ -311,26 +317,27 @@ export class FileCatalog implements Catalog {
   }
 
   /** Reads a partitions file, reusing the parsed copy while the file is the same one. */
-  private async loadPartitions(path: string): Promise<PartitionSet> {
-    let handle;
+  private loadPartitions(path: string): PartitionSet {
+    // Synchronous: the usual case is one stat that finds the parsed copy still good.
+    let fd: number;
     try {
-      handle = await open(path, 'r');
+      fd = openSync(path, 'r');
     } catch (err) {
       if (errno(err) !== 'ENOENT') throw err;
       this.partitionCache.delete(path);
       return { signature: 'absent', byId: new Map() };
     }
     try {
-      const st = await handle.stat({ bigint: true });
+      const st = fstatSync(fd, { bigint: true });
       const signature = `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
       const cached = this.partitionCache.get(path);
       if (cached?.signature === signature) return cached;
-      const partitions = parsePartitionsFile(await handle.readFile('utf8'));
+      const partitions = parsePartitionsFile(readFileSync(fd, 'utf8'));
       const set: PartitionSet = { signature, byId: new Map(partitions.map((p) => [partitionId(p.Values), p])) };
       this.partitionCache.set(path, set);
       return set;
     } finally {
-      await handle.close();
+      closeSync(fd);
     }
   }
 
@@ -352,7 +359,7 @@ export class FileCatalog implements Catalog {
       const def = await this.requireTable(db, name);
       const path = this.partitionsFile(db, name);
       // A copy: readers in this process keep seeing the committed set until the write lands.
-      const byId = new Map((await this.loadPartitions(path)).byId);
+      const byId = new Map(this.loadPartitions(path).byId);
       const errors: PartitionError[] = [];
       if (change(def, byId, errors)) {
         try {

@@ -17,7 +17,7 @@
  * Key validation and path resolution live in fs-keys.ts, the listing walk in fs-listing.ts.
  */
 import { randomBytes } from 'node:crypto';
-import { constants as fsConstants, mkdirSync, statSync, type Stats } from 'node:fs';
+import { constants as fsConstants, mkdirSync, renameSync, statSync, type Stats, unlinkSync, writeFileSync } from 'node:fs';
 import { copyFile, mkdir, open, rename, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { addAbortSignal } from 'node:stream';
 import { dirname, extname, join, resolve, sep } from 'node:path';
@@ -30,6 +30,13 @@ export { TEMP_PREFIX } from './fs-keys.js';
 export { compareUtf8 } from './fs-listing.js';
 
 const MAX_DELETE_KEYS = 1000;
+
+/**
+ * Bodies up to this size are written with synchronous calls: the handful of small system
+ * calls costs less than as many trips through libuv's thread pool (a query's result, an
+ * error object); bigger ones are written asynchronously.
+ */
+const SYNC_PUT_BYTES = 4 * 1024 * 1024;
 
 function tempName(key: string): string {
   // The key's extension survives so tools that infer a format from the name (DuckDB) still can.
@@ -116,11 +123,41 @@ export class FsObjectStore implements ObjectStore {
 
   async put(bucket: string, key: string, body: Uint8Array | string, options: PutOptions = {}): Promise<void> {
     options.signal?.throwIfAborted();
-    const path = await this.resolveKey(bucket, key);
     const data = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+    if (data.byteLength <= SYNC_PUT_BYTES) return this.putSync(bucket, key, data);
+    const path = await this.resolveKey(bucket, key);
     await this.placeAtomically(key, path, async (temp) => {
       await writeFile(temp, data, { flag: 'wx' });
     });
+  }
+
+  /** `put` of a small body: the same steps, as synchronous calls. */
+  private putSync(bucket: string, key: string, data: Uint8Array): void {
+    const path = keyPathSync(this.bucketDirSync(bucket), key);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        mkdirSync(dirname(path), { recursive: true });
+      } catch (err) {
+        if (errno(err) === 'EEXIST' || errno(err) === 'ENOTDIR') throw keyConflict(key);
+        throw err;
+      }
+      const temp = join(dirname(path), tempName(key));
+      try {
+        writeFileSync(temp, data, { flag: 'wx' });
+        renameSync(temp, path);
+        return;
+      } catch (err) {
+        try {
+          unlinkSync(temp);
+        } catch {
+          // not written, or already renamed
+        }
+        if (errno(err) === 'EISDIR') throw keyConflict(key);
+        // A delete removed the directory meanwhile: make it again.
+        if (errno(err) === 'ENOENT' && attempt < 5) continue;
+        throw err;
+      }
+    }
   }
 
   async deleteMany(bucket: string, keys: string[], options: { signal?: AbortSignal } = {}): Promise<DeleteResult> {

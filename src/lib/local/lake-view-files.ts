@@ -1,5 +1,6 @@
 /** File-system work behind the lake's views: links, directory stamps, Parquet footers. */
-import { link, mkdir, open, readlink, rename, rm, stat, symlink } from 'node:fs/promises';
+import { statSync } from 'node:fs';
+import { link, mkdir, open, readlink, rename, rm, symlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { decodeFooter, ParquetFooterError } from '../query/parquet-footer.js';
 import type { FileFooter } from './scan-stats.js';
@@ -32,16 +33,17 @@ export async function ensureLink(path: string, target: string, kind: 'dir' | 'fi
 }
 
 /** Modification times of directories, or undefined when one is gone. */
-export async function mtimes(dirs: string[]): Promise<number[] | undefined> {
+/** The directories' modification times (undefined if one is gone), by synchronous stats: one each is cheaper than a trip through the thread pool. */
+export function mtimes(dirs: string[]): number[] | undefined {
   try {
-    return await mapConcurrent(dirs, 32, async (dir) => (await stat(dir)).mtimeMs);
+    return dirs.map((dir) => statSync(dir).mtimeMs);
   } catch {
     return undefined;
   }
 }
 
-export async function directoriesUnchanged(dirs: Map<string, number>): Promise<boolean> {
-  const now = await mtimes([...dirs.keys()]);
+export function directoriesUnchanged(dirs: Map<string, number>): boolean {
+  const now = mtimes([...dirs.keys()]);
   return now !== undefined && [...dirs.values()].every((t, i) => now[i] === t);
 }
 

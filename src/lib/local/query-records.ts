@@ -3,7 +3,8 @@
  * `<lakeDir>/athena/<queryId>.json`, rewritten atomically at every state change, so that
  * `describe` and `resultPage` work from another lake process too.
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ServiceError } from '../errors.js';
 import type { QueryExecutionInfo, QueryState, ResultColumn } from '../ports.js';
@@ -75,30 +76,28 @@ export function toInfo(record: QueryRecord): QueryExecutionInfo {
 }
 
 export class QueryRecords {
-  private dirReady?: Promise<void>;
-  private readonly writes = new Map<string, Promise<void>>();
+  private dirReady = false;
 
   constructor(private readonly dir: string) {}
 
-  /** Writes the record as it is now; writes of one query land in call order. */
+  /**
+   * Writes the record as it is now (atomically: a temporary file renamed into place).
+   * Synchronous calls: a record is a few hundred bytes, and a query writes three; as trips
+   * through libuv's thread pool they cost more than the writes. Writes land in call order.
+   */
   persist(record: QueryRecord): Promise<void> {
-    const text = JSON.stringify(record, null, 2);
-    this.dirReady ??= mkdir(this.dir, { recursive: true }).then(() => undefined);
-    const previous = this.writes.get(record.queryId) ?? this.dirReady;
-    const write = previous
-      .catch(() => undefined)
-      .then(async () => {
-        const temp = join(this.dir, `.lake-tmp-${process.pid}-${record.queryId}.json`);
-        await writeFile(temp, text);
-        await rename(temp, join(this.dir, `${record.queryId}.json`));
-      });
-    this.writes.set(record.queryId, write);
-    void write
-      .finally(() => {
-        if (this.writes.get(record.queryId) === write) this.writes.delete(record.queryId);
-      })
-      .catch(() => undefined);
-    return write;
+    try {
+      if (!this.dirReady) {
+        mkdirSync(this.dir, { recursive: true });
+        this.dirReady = true;
+      }
+      const temp = join(this.dir, `.lake-tmp-${process.pid}-${record.queryId}.json`);
+      writeFileSync(temp, JSON.stringify(record, null, 2));
+      renameSync(temp, join(this.dir, `${record.queryId}.json`));
+      return Promise.resolve();
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
   }
 
   /**
@@ -121,10 +120,6 @@ export class QueryRecords {
     return record;
   }
 
-  /** Resolves when every write started so far has landed (or failed). */
-  async flushed(): Promise<void> {
-    await Promise.all([...this.writes.values()].map((w) => w.catch(() => undefined)));
-  }
 }
 
 function notFound(queryId: string): ServiceError {
