@@ -378,7 +378,7 @@ async function bundleChild(name: string, source: string): Promise<string> {
     `import { LocalDeliveryStream } from ${src('local/firehose-emulator.ts')};
 import { FsObjectStore } from ${src('local/fs-object-store.ts')};
 import { defaultConfig } from ${src('config.ts')};
-import { isMainThread } from 'node:worker_threads';
+import { isMainThread, Worker } from 'node:worker_threads';
 ${source}`,
   );
   await build({ entryPoints: [entry], outfile, bundle: true, format: 'esm', platform: 'node', packages: 'external', logLevel: 'silent', absWorkingDir: process.cwd() });
@@ -408,7 +408,10 @@ if (isMainThread) {
   config.buffering = { sizeMiB: 1, intervalSeconds: 900 };
   const store = new FsObjectStore(lakeDir);
   await store.createBucket(config.bucket);
-  const stream = new LocalDeliveryStream({ config, store, now: () => new Date(Date.UTC(2024, 2, 5, 7, 8, 9)), log: { debug() {}, info() {}, warn() {} }, workers: Number(workers) });
+  // 'dying': workers that exit on their first batch; the stream must convert in-thread instead.
+  const dying = workers === 'dying' ? () => new Worker("require('node:worker_threads').parentPort.on('message', (m) => { if (!m.spare) process.exit(5); })", { eval: true }) : undefined;
+  const warnings = [];
+  const stream = new LocalDeliveryStream({ config, store, now: () => new Date(Date.UTC(2024, 2, 5, 7, 8, 9)), log: { debug() {}, info() {}, warn(m) { warnings.push(m); } }, workers: dying ? 2 : Number(workers), conversionWorker: dying });
   for (let b = 0; b < 40; b++) {
     const batch = [];
     for (let i = 0; i < 500; i++) {
@@ -419,14 +422,15 @@ if (isMainThread) {
     await stream.putRecordBatch(batch);
   }
   await stream.close();
-  process.stdout.write('ok');
+  process.stdout.write(dying ? JSON.stringify(warnings) : 'ok');
 }
 `,
     );
     const runs: Record<string, { data: Record<string, unknown[]>; errors: Record<string, string[]> }> = {};
-    for (const workers of ['0', '2']) {
+    for (const workers of ['0', '2', 'dying']) {
       const dir = join(lakeDir, `run-${workers}`);
-      expect(await runChild(child, [dir, workers])).toEqual({ code: 0, stdout: 'ok' });
+      const warned = JSON.stringify(['delivery stream shop-ingest: conversion worker exited unexpectedly (code 5); converting in the main thread from now on']);
+      expect(await runChild(child, [dir, workers])).toEqual({ code: 0, stdout: workers === 'dying' ? warned : 'ok' });
       const runStore = new FsObjectStore(dir);
       const data: Record<string, unknown[]> = {};
       const errors: Record<string, string[]> = {};
@@ -465,6 +469,7 @@ if (isMainThread) {
     expect(Object.values(runs['0']!.errors).reduce((n, list) => n + list.length, 0)).toBe(malformed + timeless);
     expect(Object.keys(runs['0']!.errors).sort()).toEqual(['errors/format-conversion-failed/2024/03/05/', 'errors/partitioning-failed/2024/03/05/']);
     expect(runs['2']).toEqual(runs['0']);
+    expect(runs['dying']).toEqual(runs['0']);
   }, 120_000);
 });
 

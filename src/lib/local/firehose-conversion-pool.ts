@@ -50,9 +50,15 @@ export class ConversionPool {
   /** Input buffers the workers gave back. */
   private readonly spareInputs: ArrayBuffer[] = [];
 
-  constructor(size: number, spec: ConverterSpec) {
+  /** Set when a worker died: every batch owed and every later one fails with it, none waits forever. */
+  private failedWith?: Error;
+  /** Workers this pool ended itself, whose exit is expected. */
+  private readonly ending = new Set<Worker>();
+
+  /** `createWorker` is for tests (a worker that misbehaves); lake starts this module as the worker. */
+  constructor(size: number, spec: ConverterSpec, createWorker: () => Worker = () => conversionWorker(spec)) {
     this.workers = Array.from({ length: size }, () => {
-      const worker = new Worker(new URL(import.meta.url), { workerData: { lakeFirehoseConverter: spec }, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
+      const worker = createWorker();
       worker.on('message', (reply: WorkerReply) => {
         const waiting = this.pending.get(reply.id);
         if (reply.input && this.spareInputs.length < SPARE_BUFFERS) this.spareInputs.push(reply.input);
@@ -61,16 +67,19 @@ export class ConversionPool {
         if (reply.outcome) waiting.resolve(reply.outcome);
         else waiting.reject(new Error(reply.error ?? 'conversion worker failed'));
       });
-      worker.on('error', (err) => {
-        for (const [id, waiting] of [...this.pending]) {
-          this.settle(id);
-          waiting.reject(err);
-        }
+      worker.on('error', (err) => this.fail(new Error(`conversion worker failed: ${err.message}`, { cause: err })));
+      worker.on('exit', (code) => {
+        if (!this.ending.has(worker)) this.fail(new Error(`conversion worker exited unexpectedly (code ${code})`));
       });
       worker.unref();
       this.owed.set(worker, 0);
       return worker;
     });
+  }
+
+  /** Why the pool stopped converting (a worker died), if it did. */
+  get failure(): Error | undefined {
+    return this.failedWith;
   }
 
   /** Workers taking batches. */
@@ -79,6 +88,7 @@ export class ConversionPool {
   }
 
   convert(records: Uint8Array[]): Promise<BatchOutcome> {
+    if (this.failedWith) return Promise.reject(this.failedWith);
     const id = this.nextId++;
     // One buffer for the batch, transferred: cloning each record could copy a whole pool slab.
     const lengths = Int32Array.from(records, (r) => r.length);
@@ -103,7 +113,7 @@ export class ConversionPool {
   /** The batch is applied: its output buffer goes back to a worker for a later batch. */
   recycle(outcome: BatchOutcome): void {
     const buffer = outcome.groups[0]?.csv.buffer;
-    if (buffer === undefined || buffer.byteLength === 0) return;
+    if (buffer === undefined || buffer.byteLength === 0 || this.failedWith) return;
     this.workers[this.nextId % this.workers.length]!.postMessage({ spare: buffer }, [buffer as ArrayBuffer]);
   }
 
@@ -131,12 +141,30 @@ export class ConversionPool {
   private end(worker: Worker): void {
     this.retiring.delete(worker);
     this.owed.delete(worker);
+    this.ending.add(worker);
     void worker.terminate();
   }
 
-  async close(): Promise<void> {
-    await Promise.all([...this.workers, ...this.retiring].map((w) => w.terminate()));
+  /** A worker died (a crash, out of memory): the batches owed fail, and so does every later one. */
+  private fail(err: Error): void {
+    if (this.failedWith) return;
+    this.failedWith = err;
+    for (const [id, waiting] of [...this.pending]) {
+      this.pending.delete(id);
+      waiting.reject(err);
+    }
+    for (const worker of [...this.workers, ...this.retiring]) this.end(worker);
   }
+
+  async close(): Promise<void> {
+    const all = [...this.workers, ...this.retiring];
+    for (const worker of all) this.ending.add(worker);
+    await Promise.all(all.map((w) => w.terminate()));
+  }
+}
+
+function conversionWorker(spec: ConverterSpec): Worker {
+  return new Worker(new URL(import.meta.url), { workerData: { lakeFirehoseConverter: spec }, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
 }
 
 // In a conversion worker (this module loaded as the worker's entry): answer batches.

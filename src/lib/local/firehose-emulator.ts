@@ -22,11 +22,12 @@ import type { LakeConfig } from '../config.js';
 import { ServiceError } from '../errors.js';
 import { firehosePrefixes } from '../firehose-prefix.js';
 import { parseGlueType, type GlueType } from '../glue-types.js';
+import type { Worker } from 'node:worker_threads';
 import type { Logger } from '../log.js';
 import type { DeliveryStream, PutRecordBatchResult, PutRecordResponse, StreamInfo } from '../ports.js';
 import type { FsObjectStore } from './fs-object-store.js';
 import { StreamBuffers } from './firehose-buffers.js';
-import { batchConverter, type BatchConverter, convertBatch } from './firehose-conversion.js';
+import { batchConverter, type BatchConverter, type BatchOutcome, convertBatch } from './firehose-conversion.js';
 import { ConversionPool, conversionWorkersAvailable } from './firehose-conversion-pool.js';
 import { DeliveryQueue } from './firehose-delivery.js';
 import { FirehoseJournal, readBatches, readWatermark } from './firehose-journal.js';
@@ -57,6 +58,8 @@ export interface LocalDeliveryStreamOptions {
   workers?: number;
   /** @internal The claimed spool folder of a killed process, whose journal this stream replays. */
   claimedSpool?: string;
+  /** @internal Makes each conversion worker (tests: workers that die); from TypeScript sources too. */
+  conversionWorker?: () => Worker;
 }
 
 export class LocalDeliveryStream implements DeliveryStream {
@@ -75,6 +78,7 @@ export class LocalDeliveryStream implements DeliveryStream {
   private pool?: ConversionPool;
   /** One conversion worker was retired for the deliveries running beside conversion. */
   private poolShrunk = false;
+  private poolFailureReported = false;
   /** Batches handed to workers and not yet applied, oldest first. */
   private readonly converting: Promise<void>[] = [];
   private applied: Promise<void> = Promise.resolve();
@@ -172,7 +176,16 @@ export class LocalDeliveryStream implements DeliveryStream {
       const converted = pool.convert(records);
       this.unapplied.add(seq);
       const step = this.applied.then(async () => {
-        const outcome = await converted;
+        let outcome: BatchOutcome;
+        try {
+          outcome = await converted;
+        } catch (err) {
+          // A worker died: this batch and the later ones are converted here, in order.
+          if (!pool.failure) throw err;
+          if (!this.poolFailureReported) this.log.warn(`delivery stream ${this.config.stream}: ${pool.failure.message}; converting in the main thread from now on`);
+          this.poolFailureReported = true;
+          outcome = convertBatch(this.converter, records);
+        }
         this.buffers.add(outcome, records, arrival, seq);
         pool.recycle(outcome);
         this.unapplied.delete(seq);
@@ -201,8 +214,9 @@ export class LocalDeliveryStream implements DeliveryStream {
    */
   private conversionPool(): ConversionPool | undefined {
     if (this.pool) return this.pool;
-    if (this.workers === 0 || this.received < WORKER_THRESHOLD_RECORDS || !conversionWorkersAvailable()) return undefined;
-    this.pool = new ConversionPool(this.workers, { columns: this.config.columns, serde: this.config.serde, eventTime: this.eventTime });
+    const { conversionWorker } = this.options;
+    if (this.workers === 0 || this.received < WORKER_THRESHOLD_RECORDS || (!conversionWorker && !conversionWorkersAvailable())) return undefined;
+    this.pool = new ConversionPool(this.workers, { columns: this.config.columns, serde: this.config.serde, eventTime: this.eventTime }, conversionWorker);
     return this.pool;
   }
 
