@@ -4,6 +4,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { dirname, relative, resolve } from 'node:path';
 import { Option } from 'commander';
+import { regionFromSharedConfig } from '../lib/aws-shared-config.js';
 import { CONFIG_FILE, awsRegionFromEnv } from '../lib/config.js';
 import type { LakeContext } from '../lib/context.js';
 import { UsageError } from '../lib/errors.js';
@@ -63,8 +64,8 @@ export async function runInit(ctx: LakeContext, flags: InitFlags): Promise<Outco
   const { document, config } = scaffoldConfig({
     name,
     backend,
-    // The region in effect now: the flag or LAKE_REGION, else the AWS CLI's variables.
-    region: ctx.globals.region ?? awsRegionFromEnv(ctx.io.env)?.value,
+    // The region in effect now: the flag or LAKE_REGION, else the AWS CLI's variables, else the profile's.
+    region: ctx.globals.region ?? awsRegionFromEnv(ctx.io.env)?.value ?? regionFromSharedConfig(ctx.globals.profile ?? (ctx.io.env.AWS_PROFILE?.trim() || 'default'), ctx.io.env)?.value,
     columns,
     keyMappings,
     timeField: flags.timeField,

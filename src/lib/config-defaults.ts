@@ -50,7 +50,8 @@ export interface LakeConfig {
   api: boolean;
 }
 
-export type ValueSource = 'default' | 'file' | `env:${string}` | 'flag';
+/** Where a value came from; `aws-config:PROFILE` is the region of that profile in ~/.aws/config. */
+export type ValueSource = 'default' | 'file' | `env:${string}` | 'flag' | `aws-config:${string}`;
 
 export interface ResolvedConfig {
   config: LakeConfig;

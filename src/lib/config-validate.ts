@@ -29,7 +29,8 @@ export function validateConfig(raw: unknown, file = CONFIG_FILE): ResolvedConfig
   if (raw.name !== undefined && name !== raw.name) problems.add('name', `expected lowercase letters, digits and '-', starting with a letter, at most 40 characters, got ${describe(raw.name)}`);
   const config = defaultConfig(name);
   const sources = allSources('default');
-  const known = new Set(Object.keys(config));
+  // The optional fields have no default, so defaultConfig has no key for them.
+  const known = new Set([...Object.keys(config), 'profile', 'endpointUrl']);
   for (const key of Object.keys(raw)) {
     if (key === '$schema') continue;
     if (!known.has(key)) problems.add(key, `unknown field${suggest(key, [...known])}`);

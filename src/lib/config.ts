@@ -2,8 +2,9 @@
  * lake.config.json: found upward from the working directory (or named with -c), validated
  * on load with messages naming the file and the field, and merged with environment and
  * flags. Precedence, highest first: flag > LAKE_* env > file > AWS_REGION /
- * AWS_DEFAULT_REGION (region only, as the AWS CLI reads them) > defaults. Every resolved
- * value remembers its source so `lake config` can show it.
+ * AWS_DEFAULT_REGION > the profile's region in ~/.aws/config (region only, as the AWS CLI
+ * reads them) > defaults. Every resolved value remembers its source so `lake config` can
+ * show it.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
@@ -24,6 +25,8 @@ export interface ConfigOverrides {
   backend?: { value: string; source: ValueSource };
   /** The SDK's region variables: used only when neither flag, LAKE_REGION nor the file sets one. */
   awsRegion?: { value: string; source: ValueSource };
+  /** The region the shared config file gives a profile (the resolved one, if any): used when nothing above sets one. */
+  sharedConfigRegion?: (profile: string | undefined) => { value: string; source: ValueSource } | undefined;
 }
 
 /** Looks for lake.config.json in `cwd` and each parent. */
@@ -82,6 +85,13 @@ function applyOverrides(resolved: ResolvedConfig, overrides: ConfigOverrides): R
   if (overrides.profile) {
     config.profile = overrides.profile.value;
     sources.profile = overrides.profile.source;
+  }
+  if (sources.region === 'default' && !overrides.region && overrides.sharedConfigRegion) {
+    const found = overrides.sharedConfigRegion(config.profile);
+    if (found) {
+      config.region = found.value;
+      sources.region = found.source;
+    }
   }
   if (overrides.endpointUrl) {
     config.endpointUrl = overrides.endpointUrl.value;

@@ -4,6 +4,7 @@
  */
 import { createInterface } from 'node:readline/promises';
 import { type BackendDeps, createBackend } from './backend.js';
+import { regionFromSharedConfig } from './aws-shared-config.js';
 import { type ConfigOverrides, type LakeConfig, type ResolvedConfig, type ValueSource, awsRegionFromEnv, loadConfig } from './config.js';
 import { UsageError } from './errors.js';
 import type { IO } from './output/io.js';
@@ -88,6 +89,7 @@ export class LakeContext {
     overrides.profile = flagOrEnv('profile');
     overrides.endpointUrl = flagOrEnv('endpointUrl');
     overrides.awsRegion = awsRegionFromEnv(env);
+    overrides.sharedConfigRegion = (profile) => regionFromSharedConfig(profile ?? (env.AWS_PROFILE?.trim() || 'default'), env);
     if (env.LAKE_BACKEND) overrides.backend = { value: env.LAKE_BACKEND, source: 'env:LAKE_BACKEND' };
     return overrides;
   }

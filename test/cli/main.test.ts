@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -178,6 +178,22 @@ describe('region precedence', () => {
     expect(await regionOf(withoutFile, { AWS_REGION: 'eu-west-3', AWS_DEFAULT_REGION: 'eu-north-1' })).toEqual(['eu-west-3', 'env:AWS_REGION']);
     expect(await regionOf(withoutFile, { AWS_DEFAULT_REGION: 'eu-north-1' })).toEqual(['eu-north-1', 'env:AWS_DEFAULT_REGION']);
     expect(await regionOf(withoutFile, {})).toEqual(['us-east-1', 'default']);
+  });
+
+  it('given no region above it, takes the profile\'s region from the AWS config file, as the AWS CLI does', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'lake-home-'));
+    mkdirSync(join(home, '.aws'));
+    writeFileSync(join(home, '.aws', 'config'), '[default]\nregion = us-west-2\n[profile dev]\nregion = eu-central-1\n');
+    const withoutFile = lakeDir({ name: 'shop' });
+    expect(await regionOf(withoutFile, { HOME: home })).toEqual(['us-west-2', 'aws-config:default']);
+    expect(await regionOf(withoutFile, { HOME: home, AWS_PROFILE: 'dev' })).toEqual(['eu-central-1', 'aws-config:dev']);
+    expect(await regionOf(withoutFile, { HOME: home }, ['--profile', 'dev'])).toEqual(['eu-central-1', 'aws-config:dev']);
+    expect(await regionOf(lakeDir({ name: 'shop', profile: 'dev' }), { HOME: home })).toEqual(['eu-central-1', 'aws-config:dev']);
+    expect(await regionOf(withoutFile, { HOME: home, AWS_PROFILE: 'nosuch' })).toEqual(['us-east-1', 'default']);
+    // Everything above it still wins.
+    expect(await regionOf(withoutFile, { HOME: home, AWS_DEFAULT_REGION: 'eu-north-1' })).toEqual(['eu-north-1', 'env:AWS_DEFAULT_REGION']);
+    expect(await regionOf(lakeDir({ name: 'shop', region: 'ap-south-1' }), { HOME: home })).toEqual(['ap-south-1', 'file']);
+    expect(await regionOf(withoutFile, { HOME: home }, ['--region', 'ca-central-1'])).toEqual(['ca-central-1', 'flag']);
   });
 
   it('given an empty AWS_REGION, falls through to AWS_DEFAULT_REGION', async () => {

@@ -134,6 +134,30 @@ describe('loadConfig', () => {
     expect(fromDefault.sources.region).toBe('default');
   });
 
+  it('accepts the optional profile and endpointUrl in the file, and checks them', () => {
+    const loaded = loadConfig(tempDirWith({ profile: 'dev', endpointUrl: 'http://127.0.0.1:4566' }));
+    expect([loaded.config.profile, loaded.sources.profile, loaded.config.endpointUrl, loaded.sources.endpointUrl]).toEqual(['dev', 'file', 'http://127.0.0.1:4566', 'file']);
+    expect(() => loadConfig(tempDirWith({ endpointUrl: 'localhost:4566' }))).toThrow(/endpointUrl: expected an http\(s\) URL/);
+    expect(() => loadConfig(tempDirWith({ profil: 'dev' }))).toThrow("lake.config.json: profil: unknown field (did you mean 'profile'?)");
+  });
+
+  it('takes the profile\'s region from the AWS config file only when nothing above sets one', () => {
+    const seen: (string | undefined)[] = [];
+    const sharedConfigRegion = (profile: string | undefined) => {
+      seen.push(profile);
+      return { value: 'eu-south-1', source: `aws-config:${profile ?? 'default'}` } as const;
+    };
+    const region = (r: { config: { region: string }; sources: { region: string } }) => [r.config.region, r.sources.region];
+    expect(region(loadConfig(tempDirWith({ profile: 'dev' }), { sharedConfigRegion }))).toEqual(['eu-south-1', 'aws-config:dev']);
+    expect(region(loadConfig(tempDirWith({}), { sharedConfigRegion, profile: { value: 'ops', source: 'flag' } }))).toEqual(['eu-south-1', 'aws-config:ops']);
+    expect(region(loadConfig(tempDirWith({}), { sharedConfigRegion }))).toEqual(['eu-south-1', 'aws-config:default']);
+    expect(seen).toEqual(['dev', 'ops', undefined]);
+    expect(region(loadConfig(tempDirWith({ region: 'eu-west-1' }), { sharedConfigRegion }))).toEqual(['eu-west-1', 'file']);
+    expect(region(loadConfig(tempDirWith({}), { sharedConfigRegion, awsRegion: { value: 'eu-west-3', source: 'env:AWS_REGION' } }))).toEqual(['eu-west-3', 'env:AWS_REGION']);
+    expect(region(loadConfig(tempDirWith({}), { sharedConfigRegion, region: { value: 'ca-central-1', source: 'flag' } }))).toEqual(['ca-central-1', 'flag']);
+    expect(seen).toHaveLength(3);
+  });
+
   it('takes AWS_REGION / AWS_DEFAULT_REGION below the file and above the default, as the AWS CLI does', () => {
     const awsRegion = { value: 'eu-west-3', source: 'env:AWS_REGION' } as const;
     const lakeRegion = { value: 'eu-central-1', source: 'env:LAKE_REGION' } as const;
