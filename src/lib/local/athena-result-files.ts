@@ -1,8 +1,9 @@
 /**
  * Athena's result objects: CSV for queries (header, every value double-quoted, NULL as an
  * empty unquoted field), tab-separated text for DDL and SHOW statements; written to the
- * store and read back exactly.
+ * store and read back exactly; and the NextToken that pages GetQueryResults over them.
  */
+import { ServiceError } from '../errors.js';
 import type { ObjectStore, ResultColumn } from '../ports.js';
 
 export type ResultFormat = 'csv' | 'txt';
@@ -118,4 +119,20 @@ export function parseAthenaText(text: string): string[][] {
     .replace(/\n$/, '')
     .split('\n')
     .map((line) => line.split('\t'));
+}
+
+/** GetQueryResults' NextToken for the row at `offset`. */
+export function encodeToken(offset: number): string {
+  return Buffer.from(JSON.stringify({ o: offset })).toString('base64url');
+}
+
+/** The row offset of a NextToken made by `encodeToken`; InvalidRequestException for any other. */
+export function decodeToken(token: string): number {
+  try {
+    const { o } = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { o?: unknown };
+    if (typeof o === 'number' && Number.isInteger(o) && o >= 0) return o;
+  } catch {
+    // falls through
+  }
+  throw new ServiceError('invalid nextToken', { service: 'athena', code: 'InvalidRequestException' });
 }

@@ -25,7 +25,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ServiceError } from '../errors.js';
 import type { Catalog, ObjectStore, QueryEngine, QueryExecutionInfo, QueryRequest, QueryState, ResultPage } from '../ports.js';
 import { runCatalogStatement } from './athena-catalog-statements.js';
-import { getResultRows, putResultObject } from './athena-result-files.js';
+import { decodeToken, encodeToken, getResultRows, putResultObject } from './athena-result-files.js';
 import { rewriteForDuckdb } from './athena-rewrite.js';
 import { AthenaSqlError, bindParameters, singleStatement } from './athena-sql.js';
 import { translateDuckdbError } from './athena-sql-errors.js';
@@ -384,18 +384,4 @@ function asServiceError(err: unknown, sql: string, database: string): Error {
   if (err instanceof ServiceError) return err;
   const failure = err instanceof AthenaSqlError ? { reason: err.message } : translateDuckdbError(errorMessage(err), sql, database);
   return new ServiceError(failure.reason, { service: 'athena', code: 'InvalidRequestException', cause: err });
-}
-
-function encodeToken(offset: number): string {
-  return Buffer.from(JSON.stringify({ o: offset })).toString('base64url');
-}
-
-function decodeToken(token: string): number {
-  try {
-    const { o } = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { o?: unknown };
-    if (typeof o === 'number' && Number.isInteger(o) && o >= 0) return o;
-  } catch {
-    // falls through
-  }
-  throw new ServiceError('invalid nextToken', { service: 'athena', code: 'InvalidRequestException' });
 }
