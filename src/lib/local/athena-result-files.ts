@@ -45,12 +45,33 @@ function s3Object(url: string): { bucket: string; key: string } {
 
 /** Athena's result CSV: a quoted header, then every value quoted, NULL as an empty field. */
 export function toAthenaCsv(columns: readonly ResultColumn[], rows: readonly (readonly (string | null)[])[]): string {
-  // The empty last line gives the final newline inside the join: the text comes out flat,
-  // and encoding it does not first copy a concatenation.
-  const lines = new Array<string>(rows.length + 2);
-  lines[0] = columns.map((c) => quoteCsv(c.name)).join(',');
-  for (let r = 0; r < rows.length; r++) lines[r + 1] = csvLine(rows[r]!);
-  lines[rows.length + 1] = '';
+  return csvText(headerLine(columns), rows);
+}
+
+/** The header line of Athena's result CSV. */
+export function athenaCsvHeader(columns: readonly ResultColumn[]): string {
+  return headerLine(columns) + '\n';
+}
+
+/** Rows of Athena's result CSV, each ending with a line break ('' for none). */
+export function athenaCsvLines(rows: readonly (readonly (string | null)[])[]): string {
+  return rows.length === 0 ? '' : csvText(undefined, rows);
+}
+
+function headerLine(columns: readonly ResultColumn[]): string {
+  return columns.map((c) => quoteCsv(c.name)).join(',');
+}
+
+/**
+ * Lines joined once, ending with a line break. The empty last line gives that break inside
+ * the join: the text comes out flat, and encoding it does not first copy a concatenation.
+ */
+function csvText(header: string | undefined, rows: readonly (readonly (string | null)[])[]): string {
+  const at = header === undefined ? 0 : 1;
+  const lines = new Array<string>(rows.length + at + 1);
+  if (header !== undefined) lines[0] = header;
+  for (let r = 0; r < rows.length; r++) lines[r + at] = csvLine(rows[r]!);
+  lines[rows.length + at] = '';
   return lines.join('\n');
 }
 

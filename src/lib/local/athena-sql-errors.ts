@@ -1,5 +1,6 @@
 /** DuckDB's errors, reworded with Trino's error names and `line L:C:` positions, as Athena words them. */
-import { identifierName, nextSignificant, tokenize } from './athena-sql.js';
+import { ServiceError } from '../errors.js';
+import { AthenaSqlError, identifierName, nextSignificant, tokenize } from './athena-sql.js';
 
 /** 1-based line and column of an offset, as Trino reports them. */
 export function lineColumn(sql: string, offset: number): { line: number; column: number } {
@@ -124,4 +125,15 @@ function caretOffset(message: string, sql: string): number | undefined {
 
 function locateToken(sql: string, text: string): number | undefined {
   return tokenize(sql).find((t) => t.text === text)?.start;
+}
+
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** A failure before the query runs (planning an estimate) as the InvalidRequestException Athena answers with. */
+export function asServiceError(err: unknown, sql: string, database: string): Error {
+  if (err instanceof ServiceError) return err;
+  const failure = err instanceof AthenaSqlError ? { reason: err.message } : translateDuckdbError(errorMessage(err), sql, database);
+  return new ServiceError(failure.reason, { service: 'athena', code: 'InvalidRequestException', cause: err });
 }

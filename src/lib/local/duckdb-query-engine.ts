@@ -10,8 +10,8 @@
  * 3. `EXPLAIN (FORMAT json)` gives the plan, and from it the bytes Athena would bill
  *    (scan-stats.ts); a query past the workgroup's cutoff is CANCELLED before it reads;
  * 4. the query runs; rows are rendered as Athena renders them and written as Athena's
- *    result CSV under the results prefix (the results bucket is made if the lake has none
- *    yet: a first `SELECT 1` on a fresh lake succeeds);
+ *    result CSV under the results prefix (athena-result-writer.ts: a big result as it comes;
+ *    the results bucket is made if the lake has none yet: `SELECT 1` on a fresh lake works);
  * 5. the execution's state is kept in `<lakeDir>/athena/<queryId>.json` at every change
  *    (query-records.ts), so `describe` and `resultPage` work from another process.
  *
@@ -28,9 +28,11 @@ import { runCatalogStatement } from './athena-catalog-statements.js';
 import { decodeToken, encodeToken, getResultRows, putResultObject } from './athena-result-files.js';
 import { rewriteForDuckdb } from './athena-rewrite.js';
 import { AthenaSqlError, bindParameters, singleStatement } from './athena-sql.js';
-import { translateDuckdbError } from './athena-sql-errors.js';
+import { asServiceError, errorMessage, translateDuckdbError } from './athena-sql-errors.js';
 import { parseStatement, type StatementKind, statementTypeOf } from './athena-statements.js';
-import { DuckdbSession, type Rows } from './duckdb-session.js';
+import { DuckdbSession, type Rows, type RowStream } from './duckdb-session.js';
+import { ResultWriter } from './athena-result-writer.js';
+import { settledWithin } from './settled-within.js';
 import { type FinishDetails, finishedRecord, type QueryRecord, QueryRecords, toInfo } from './query-records.js';
 
 export interface DuckdbQueryEngineOptions {
@@ -43,6 +45,8 @@ export interface DuckdbQueryEngineOptions {
   /** The workgroup's BytesScannedCutoffPerQuery, or null for none. */
   bytesScannedCutoff: number | null;
   now: () => Date;
+  /** Values of a result kept in memory before it is written out as it comes (tests set it low). */
+  holdCells?: number;
 }
 
 /** What a query would scan, from its plan, without running it. */
@@ -67,6 +71,8 @@ interface LiveQuery {
   request: QueryRequest;
   submitted: number;
   rows?: (string | null)[][];
+  /** A result too big to keep: written out as it came; its first page and size stay here. */
+  spilled?: { firstRows: (string | null)[][]; rowCount: number };
   cancelRequested: boolean;
   /** What the plan said the query reads; a user cancel bills the share DuckDB got through. */
   plannedBytes?: number;
@@ -74,9 +80,8 @@ interface LiveQuery {
   done: Promise<void>;
 }
 
-interface Outcome extends Rows {
-  scannedBytes: number;
-}
+/** A statement's result: rows at once (small results), or batches as a query renders them. */
+type Outcome = (Rows | RowStream) & { scannedBytes: number };
 
 class QueryCancelled extends Error {
   constructor(
@@ -176,22 +181,8 @@ export class DuckdbQueryEngine implements QueryEngine {
    * long-lived signal does not collect a listener per poll.
    */
   async untilSettled(queryId: string, maxWaitMs: number, signal?: AbortSignal): Promise<void> {
-    if (signal?.aborted) return;
     const query = this.live.get(queryId);
-    const waits = new AbortController();
-    const settled = query ? query.done.catch(() => undefined) : new Promise<void>(() => undefined);
-    const timedOut = sleep(maxWaitMs, undefined, { signal: waits.signal }).catch(() => undefined);
-    let onAbort: (() => void) | undefined;
-    const aborted = new Promise<void>((resolve) => {
-      onAbort = () => resolve();
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
-    try {
-      await Promise.race([settled, timedOut, aborted]);
-    } finally {
-      if (onAbort) signal?.removeEventListener('abort', onAbort);
-      waits.abort();
-    }
+    await settledWithin(query ? query.done.catch(() => undefined) : new Promise<void>(() => undefined), maxWaitMs, signal);
   }
 
   async resultPage(queryId: string, options: { nextToken?: string; maxResults?: number } = {}): Promise<ResultPage> {
@@ -205,10 +196,15 @@ export class DuckdbQueryEngine implements QueryEngine {
     if (!Number.isInteger(maxResults) || maxResults < 1 || maxResults > MAX_PAGE) {
       throw new ServiceError(`maxResults must be between 1 and ${MAX_PAGE}, got ${maxResults}`, { service: 'athena', code: 'InvalidRequestException' });
     }
-    const rows = query?.rows ?? (await getResultRows(this.options.store, record.outputLocation, record.resultFormat));
-    if (query) this.hold(query, rows);
     const offset = options.nextToken === undefined ? 0 : decodeToken(options.nextToken);
     const end = offset + maxResults;
+    const spilled = query?.spilled;
+    if (spilled && end <= spilled.firstRows.length) {
+      return { columns: record.columns ?? [], rows: spilled.firstRows.slice(offset, end), ...(end < spilled.rowCount ? { nextToken: encodeToken(end) } : {}) };
+    }
+    // A result too big to keep is read back for each later page (readers stream the object instead).
+    const rows = query?.rows ?? (await getResultRows(this.options.store, record.outputLocation, record.resultFormat));
+    if (query && !spilled) this.hold(query, rows);
     return {
       columns: record.columns ?? [],
       rows: rows.slice(offset, end),
@@ -304,8 +300,7 @@ export class DuckdbQueryEngine implements QueryEngine {
       sqlForErrors = bound;
       const outcome = await this.run(session, parseStatement(bound), bound, record.database, query);
       record.columns = outcome.columns;
-      this.hold(query, outcome.rows);
-      await putResultObject(this.options.store, record.outputLocation, record.resultFormat, outcome.columns, outcome.rows);
+      await this.writeResult(query, outcome);
       await this.finish(record, 'SUCCEEDED', { scannedBytes: outcome.scannedBytes, queueMs, started });
     } catch (err) {
       if (err instanceof QueryCancelled) {
@@ -345,6 +340,29 @@ export class DuckdbQueryEngine implements QueryEngine {
     }
   }
 
+  /** The result object, from rows at once or from batches (kept in memory while small enough). */
+  private async writeResult(query: LiveQuery, outcome: Outcome): Promise<void> {
+    const { record } = query;
+    if ('rows' in outcome || record.resultFormat !== 'csv') {
+      let rows: (string | null)[][] = [];
+      if ('rows' in outcome) rows = outcome.rows;
+      else for await (const batch of outcome.batches) rows = rows.concat(batch);
+      this.hold(query, rows);
+      await putResultObject(this.options.store, record.outputLocation, record.resultFormat, outcome.columns, rows);
+      return;
+    }
+    const writer = new ResultWriter(this.options.store, record.outputLocation, outcome.columns, { holdCells: this.options.holdCells, firstPage: MAX_PAGE });
+    try {
+      for await (const rows of outcome.batches) await writer.add(rows);
+      const written = await writer.finish();
+      if (written.rows) this.hold(query, written.rows);
+      else query.spilled = { firstRows: written.firstRows, rowCount: written.rowCount };
+    } catch (err) {
+      writer.discard();
+      throw err;
+    }
+  }
+
   /** Keeps a query's rows in memory, letting go of those of older queries. */
   private hold(query: LiveQuery, rows: (string | null)[][]): void {
     query.rows = rows;
@@ -372,16 +390,4 @@ export class DuckdbQueryEngine implements QueryEngine {
     const p = this.options.resultsPrefix.replace(/^\/+/, '');
     return p === '' || p.endsWith('/') ? p : p + '/';
   }
-}
-
-// ---------------------------------------------------------------- helpers
-
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
-function asServiceError(err: unknown, sql: string, database: string): Error {
-  if (err instanceof ServiceError) return err;
-  const failure = err instanceof AthenaSqlError ? { reason: err.message } : translateDuckdbError(errorMessage(err), sql, database);
-  return new ServiceError(failure.reason, { service: 'athena', code: 'InvalidRequestException', cause: err });
 }

@@ -31,6 +31,12 @@ export interface Rows {
   rows: (string | null)[][];
 }
 
+/** A result's columns, and its rows a batch at a time. */
+export interface RowStream {
+  columns: ResultColumn[];
+  batches: AsyncIterable<(string | null)[][]>;
+}
+
 export class DuckdbSession {
   private database?: string;
   /** Athena functions installed so far (each macro costs its creation: only those used). */
@@ -108,8 +114,11 @@ export class DuckdbSession {
     return remember(this.trees, sql, JSON.parse(String(reader.getRows()[0]?.[0] ?? '{}')) as unknown);
   }
 
-  /** The query's rows, rendered as Athena renders them; `cancelled` is asked between chunks. */
-  async select(sql: string, tree: unknown, cancelled: () => boolean): Promise<Rows> {
+  /**
+   * The query's columns, and its rows rendered as Athena renders them, a DuckDB chunk at a
+   * time; `cancelled` is asked between chunks.
+   */
+  async select(sql: string, tree: unknown, cancelled: () => boolean): Promise<RowStream> {
     // Streamed: DuckDB need not hold the whole result beside the rendered rows (a
     // materialized result measured no faster on query-local).
     const result = await this.conn.stream(sql);
@@ -117,21 +126,27 @@ export class DuckdbSession {
     const types = result.columnTypes();
     const columns = names.map((n, i) => athenaColumn(n, types[i]!));
     const readers = types.map((t) => athenaCellReader(t));
-    const rows: (string | null)[][] = [];
-    for (;;) {
-      if (cancelled()) throw new Error('cancelled');
-      const chunk = await result.fetchChunk();
-      if (!chunk || chunk.rowCount === 0) break;
-      const base = rows.length;
-      const count = chunk.rowCount;
-      for (let r = 0; r < count; r++) rows.push(new Array<string | null>(names.length));
-      for (let c = 0; c < names.length; c++) {
-        const read = readers[c]!;
-        const vector = chunk.getColumnVector(c);
-        for (let r = 0; r < count; r++) rows[base + r]![c] = read(vector, r);
+    async function* batches(): AsyncGenerator<(string | null)[][]> {
+      for (;;) {
+        if (cancelled()) throw new Error('cancelled');
+        const chunk = await result.fetchChunk();
+        if (!chunk || chunk.rowCount === 0) {
+          // An interrupted stream ends as if it were complete: a cut-off result is not a result.
+          if (cancelled()) throw new Error('cancelled');
+          return;
+        }
+        const count = chunk.rowCount;
+        const rows = new Array<(string | null)[]>(count);
+        for (let r = 0; r < count; r++) rows[r] = new Array<string | null>(names.length);
+        for (let c = 0; c < names.length; c++) {
+          const read = readers[c]!;
+          const vector = chunk.getColumnVector(c);
+          for (let r = 0; r < count; r++) rows[r]![c] = read(vector, r);
+        }
+        yield rows;
       }
     }
-    return { columns, rows };
+    return { columns, batches: batches() };
   }
 
   /** DuckDB's EXPLAIN (ANALYZE) text, one line a row. */
