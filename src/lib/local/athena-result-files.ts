@@ -37,7 +37,7 @@ export async function getResultRows(store: ObjectStore, location: string, format
 }
 
 /** `s3://bucket/key` -> its parts. */
-function s3Object(url: string): { bucket: string; key: string } {
+export function s3Object(url: string): { bucket: string; key: string } {
   const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(url);
   if (!m) throw new Error(`not an s3:// object URL: ${url}`);
   return { bucket: m[1]!, key: m[2]! };

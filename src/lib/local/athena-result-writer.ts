@@ -8,7 +8,7 @@
  */
 import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
 import type { ObjectStore, ResultColumn } from '../ports.js';
-import { athenaCsvHeader, athenaCsvLines, putResultObject } from './athena-result-files.js';
+import { athenaCsvHeader, athenaCsvLines, putResultObject, s3Object } from './athena-result-files.js';
 
 export type TextRow = (string | null)[];
 
@@ -45,10 +45,7 @@ export class ResultWriter {
     private readonly columns: readonly ResultColumn[],
     private readonly options: { holdCells?: number; firstPage: number },
   ) {
-    const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(location);
-    if (!m) throw new Error(`not an s3:// object URL: ${location}`);
-    this.bucket = m[1]!;
-    this.key = m[2]!;
+    ({ bucket: this.bucket, key: this.key } = s3Object(location));
   }
 
   async add(rows: TextRow[]): Promise<void> {
