@@ -9,6 +9,7 @@
  * unquoted field is kept as text; blank lines are skipped. Text after a closing quote
  * (`"a"b`) makes the row malformed (reported, not guessed at).
  */
+import { failureAfterRecords, RecordSyntaxError, withoutBom } from './chunks.js';
 import { MAX_SCANNED_RECORD_BYTES, type ReadPosition, type SourceRecord } from './types.js';
 
 const QUOTE = 0x22;
@@ -20,14 +21,7 @@ const UNQUOTED = 1;
 const QUOTED = 2;
 const QUOTE_SEEN = 3;
 
-export class RecordSyntaxError extends Error {
-  constructor(
-    message: string,
-    readonly line: number,
-  ) {
-    super(message);
-  }
-}
+export { RecordSyntaxError };
 
 const EMPTY = Buffer.alloc(0);
 
@@ -67,21 +61,15 @@ export class CsvParser {
     if (this.failure) throw this.failure;
     if (this.atStart) {
       this.atStart = false;
-      if (chunk.length >= 3 && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) {
-        chunk = chunk.subarray(3);
-        this.base += 3;
-      }
+      const stripped = withoutBom(chunk);
+      this.base += chunk.length - stripped.length;
+      chunk = stripped;
     }
     this.append(chunk);
     const out: SourceRecord[] = [];
     this.scan(out);
     // Rows found before an overlong one are still returned; the error comes next time.
-    try {
-      this.compact();
-    } catch (err) {
-      if (!(err instanceof RecordSyntaxError) || out.length === 0) throw err;
-      this.failure = err;
-    }
+    this.failure = failureAfterRecords(out, () => this.compact());
     return out;
   }
 

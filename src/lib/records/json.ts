@@ -9,7 +9,7 @@
  * - NdjsonSplitter: one record a line; blank lines skipped; a malformed line is just a
  *   record the serde will reject.
  */
-import { RecordSyntaxError } from './csv.js';
+import { failureAfterRecords, RecordSyntaxError, withoutBom } from './chunks.js';
 import { type JsonLayout, MAX_SCANNED_RECORD_BYTES, type ReadPosition, type SourceRecord } from './types.js';
 
 const LF = 0x0a;
@@ -26,10 +26,6 @@ const isSpace = (c: number) => c === 0x20 || c === LF || c === CR || c === 0x09;
 
 const EMPTY = Buffer.alloc(0);
 
-/** Drops a UTF-8 BOM at the very start of the input. */
-function stripBom(chunk: Buffer): Buffer {
-  return chunk.length >= 3 && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf ? chunk.subarray(3) : chunk;
-}
 
 // Scanner states.
 const BEFORE_ARRAY = 0;
@@ -76,7 +72,7 @@ export class JsonScanner {
     if (this.failure) throw this.failure;
     if (this.atStart) {
       this.atStart = false;
-      const stripped = stripBom(chunk);
+      const stripped = withoutBom(chunk);
       this.base += chunk.length - stripped.length;
       chunk = stripped;
     }
@@ -89,15 +85,12 @@ export class JsonScanner {
     this.buf = kept.length === 0 ? chunk : Buffer.concat([kept, chunk]);
     const out: SourceRecord[] = [];
     // Records found before a syntax error are still returned; the error comes next time.
-    try {
+    this.failure = failureAfterRecords(out, () => {
       this.scan(out);
       if (this.elemStart >= 0 && this.buf.length - this.elemStart > MAX_SCANNED_RECORD_BYTES) {
         throw new RecordSyntaxError(`a JSON value runs over ${MAX_SCANNED_RECORD_BYTES / 1024 / 1024} MiB; is the file truncated or a string unterminated?`, this.elemLine);
       }
-    } catch (err) {
-      if (!(err instanceof RecordSyntaxError) || out.length === 0) throw err;
-      this.failure = err;
-    }
+    });
     return out;
   }
 
@@ -233,7 +226,7 @@ export class NdjsonSplitter {
     if (this.failure) throw this.failure;
     if (this.atStart) {
       this.atStart = false;
-      const stripped = stripBom(chunk);
+      const stripped = withoutBom(chunk);
       this.base += chunk.length - stripped.length;
       chunk = stripped;
     }
